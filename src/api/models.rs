@@ -1,0 +1,442 @@
+//! `set.model` and `get.model`: reading the model argument and its config, and shaping what
+//! `get.model` gives back for the q wrapper to finish (code loading, Python models).
+
+use super::args::{self, config, opt_text, wrong};
+use super::{open, query, session, store_result};
+use crate::qdata::{Value, file, ty};
+use crate::registry::error::{Error, Result};
+use crate::registry::layout::VersionKey;
+use crate::registry::versions::Rule;
+use crate::registry::{NewModel, Registry, info, names};
+use std::path::Path;
+
+/// The model types the registry stores, with the file name each is kept under in `model/`.
+pub const MODEL_TYPES: [(&str, &str); 7] = [
+    ("q", "mdl"),
+    ("python", "mdl.pkl"),
+    ("sklearn", "mdl.pkl"),
+    ("xgboost", "mdl.pkl"),
+    ("keras", "mdl.h5"),
+    ("torch", "mdl.pt"),
+    ("pyspark", "mdl.model"),
+];
+
+fn type_names() -> String {
+    MODEL_TYPES
+        .iter()
+        .map(|(t, _)| format!("{t:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The file name a model type is stored under.
+pub fn model_file(model_type: &str) -> &'static str {
+    MODEL_TYPES
+        .iter()
+        .find(|(t, _)| *t == model_type)
+        .map(|(_, f)| *f)
+        .unwrap_or("mdl.pkl")
+}
+
+fn model_type(v: &Value) -> Result<String> {
+    let t = v.as_text().ok_or_else(|| {
+        wrong(
+            "modelType",
+            &format!("one of {} as a string", type_names()),
+            v,
+        )
+    })?;
+    if MODEL_TYPES.iter().any(|(n, _)| *n == t) {
+        Ok(t)
+    } else {
+        Err(Error::arg(
+            "modelType",
+            format!("one of {}; got {t:?}", type_names()),
+        ))
+    }
+}
+
+/// Is this in-process q value a q model (a function, or a dictionary with `predict`)?
+fn is_q_model(v: &Value) -> bool {
+    match v {
+        Value::Raw(b) => matches!(b.first(), Some(100 | 104 | 105 | 106..=111)),
+        Value::Dict { .. } => v.get("predict").is_some(),
+        _ => false,
+    }
+}
+
+/// A model given by file path: a string, a symbol or an hsym.
+fn model_path(v: &Value) -> Option<String> {
+    match v {
+        Value::Vector { ty: ty::CHAR, .. } | Value::Atom { ty: ty::SYMBOL, .. } => args::path(v),
+        Value::Vector { ty: ty::SYMBOL, .. } => {
+            let parts = args::texts(v)?;
+            let joined = parts.join("/");
+            Some(joined.trim_start_matches(':').to_string())
+        }
+        _ => None,
+    }
+}
+
+/// Reads a q model file from disk, checking that it is a kdb+ object file.
+fn q_model_file(path: &str) -> Result<Vec<u8>> {
+    let bytes = read_model_file(path)?;
+    if bytes.starts_with(&file::MAGIC) || bytes.starts_with(b"kxzipped") {
+        Ok(bytes)
+    } else {
+        Err(Error::arg(
+            "model",
+            format!("a q model file written by set (kdb+ header 0xff01); {path} is not one"),
+        ))
+    }
+}
+
+fn read_model_file(path: &str) -> Result<Vec<u8>> {
+    let p = Path::new(path);
+    if p.is_dir() {
+        return Err(Error::arg(
+            "model",
+            format!("a model file, but {path} is a folder"),
+        ));
+    }
+    let bytes = std::fs::read(p).map_err(|e| {
+        Error::arg(
+            "model",
+            format!("a readable model file; could not read {path}: {e}"),
+        )
+    })?;
+    if bytes.is_empty() {
+        return Err(Error::arg(
+            "model",
+            format!("a model file, but {path} is empty"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The files of the model itself (relative to the version folder) and, for a keyed model,
+/// its keys.
+fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>)> {
+    let name = model_file(mtype);
+    if let Some(path) = model_path(model) {
+        let bytes = if mtype == "q" {
+            q_model_file(&path)?
+        } else {
+            read_model_file(&path)?
+        };
+        return Ok((vec![(format!("model/{name}"), bytes)], vec![]));
+    }
+    if mtype != "q" {
+        return Err(Error::arg(
+            "model",
+            format!(
+                "a file path for modelType {mtype:?} (in-process Python models are saved by \
+                 the q session's Python bridge, PyKX or embedPy); got {}",
+                args::describe(model)
+            ),
+        ));
+    }
+    if is_q_model(model) || model.get("modelInfo").is_some() {
+        return Ok((vec![(format!("model/{name}"), file::write(model))], vec![]));
+    }
+    // A dictionary of q models: one sub-model per key.
+    let Some(entries) = model.dict_entries().filter(|e| !e.is_empty()) else {
+        return Err(wrong(
+            "model",
+            "a q model: a function, a dictionary with a predict key, a dictionary of such \
+             models, or a file path",
+            model,
+        ));
+    };
+    let mut files = vec![];
+    let mut keys = vec![];
+    for (k, sub) in entries {
+        names::check_segment("model (dictionary key)", &k)?;
+        if !is_q_model(&sub) {
+            return Err(wrong(
+                &format!("model`{k}"),
+                "a q model: a function or a dictionary with a predict key",
+                &sub,
+            ));
+        }
+        files.push((format!("model/{k}/{name}"), file::write(&sub)));
+        keys.push(k);
+    }
+    Ok((files, keys))
+}
+
+/// `requirements`: (the file written, the value recorded in modelInfo.json).
+fn requirements(v: &Value) -> Result<(Option<Vec<u8>>, Value)> {
+    const EXPECTED: &str = "0b, 1b (pip freeze), a file path as a symbol, or a list of strings";
+    if let Some(b) = v.as_bool() {
+        if b {
+            return Err(Error::arg(
+                "config`requirements",
+                "0b, a path or a list of strings: 1b (pip freeze) needs a Python bridge \
+                 (PyKX or embedPy) loaded in this q session",
+            ));
+        }
+        return Ok((None, Value::boolean(false)));
+    }
+    if let Value::Atom { ty: ty::SYMBOL, .. } = v {
+        let path = args::path(v).ok_or_else(|| wrong("config`requirements", EXPECTED, v))?;
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::arg(
+                "config`requirements",
+                format!("a readable requirements file; {path}: {e}"),
+            )
+        })?;
+        return Ok((Some(bytes), Value::string(&path)));
+    }
+    if let Value::List(items) = v {
+        let lines: Option<Vec<String>> = items.iter().map(Value::as_str).collect();
+        let lines = lines.ok_or_else(|| wrong("config`requirements", EXPECTED, v))?;
+        let mut text = lines.join("\n");
+        text.push('\n');
+        return Ok((Some(text.into_bytes()), v.clone()));
+    }
+    Err(wrong("config`requirements", EXPECTED, v))
+}
+
+/// `code`: the files to copy into `code/` (only `.q`, `.p` and `.py`).
+fn code_files(v: &Value) -> Result<Vec<(String, Vec<u8>)>> {
+    let paths: Vec<String> = match v {
+        Value::Atom { ty: ty::SYMBOL, .. } | Value::Vector { ty: ty::CHAR, .. } => {
+            args::path(v).into_iter().collect()
+        }
+        Value::Vector { ty: ty::SYMBOL, .. } | Value::List(_) => args::texts(v)
+            .ok_or_else(|| wrong("config`code", "file paths as symbols or strings", v))?
+            .into_iter()
+            .map(|p| p.trim_start_matches(':').to_string())
+            .collect(),
+        _ => return Err(wrong("config`code", "file paths as symbols or strings", v)),
+    };
+    let mut out = vec![];
+    for p in paths {
+        let base = Path::new(&p)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned());
+        let base = base.unwrap_or_default();
+        if ![".q", ".p", ".py"].iter().any(|ext| base.ends_with(ext)) {
+            return Err(Error::arg(
+                "config`code",
+                format!(".q, .p or .py files; got {p}"),
+            ));
+        }
+        names::check_segment("config`code", &base)?;
+        let bytes = std::fs::read(&p)
+            .map_err(|e| Error::arg("config`code", format!("readable files; {p}: {e}")))?;
+        out.push((format!("code/{base}"), bytes));
+    }
+    Ok(out)
+}
+
+/// Python fields for `.version.info`, passed by the q wrapper from its bridge (or `::`).
+fn python_fields(env: &Value, mtype: &str) -> Vec<(String, Value)> {
+    if mtype == "q" {
+        return vec![];
+    }
+    let mut out = vec![];
+    if let Some(v) = env.get("python_version").filter(|v| v.as_str().is_some()) {
+        out.push(("python_version".to_string(), v));
+    }
+    let with_lib = ["sklearn", "keras", "torch", "xgboost", "pyspark"].contains(&mtype);
+    if let Some(v) = env
+        .get("python_library_version")
+        .filter(|v| v.as_str().is_some())
+    {
+        if with_lib {
+            out.push(("python_library_version".to_string(), v));
+        }
+    }
+    out
+}
+
+/// `set.model[folderPath;experimentName;model;modelName;modelType;config]`, plus the
+/// wrapper's Python environment (`::` without a bridge).
+pub fn set_model(a: &[Value]) -> Result<Value> {
+    let experiment = set_experiment(&a[2])?;
+    let model_name = args::name("modelName", &a[4])?;
+    names::check_segment("modelName", &model_name)?;
+    let mtype = model_type(&a[5])?;
+    let cfg = config("config", &a[6])?;
+    let get = |k: &str| cfg.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+
+    let description = match get("description") {
+        None => String::new(),
+        Some(v) if args::is_empty_list(&v) => String::new(),
+        Some(v) => v.as_text().ok_or_else(|| {
+            wrong(
+                "config`description",
+                "a description as a string or symbol",
+                &v,
+            )
+        })?,
+    };
+    let major = get("major")
+        .map(|v| args::boolean("config`major", &v))
+        .transpose()?;
+    let major_version = match get("majorVersion") {
+        None => None,
+        Some(v) => Some(
+            args::whole(&v)
+                .filter(|m| *m >= 1)
+                .ok_or_else(|| wrong("config`majorVersion", "a whole number of at least 1", &v))?,
+        ),
+    };
+    let rule = match get("version") {
+        Some(v) if !v.is_null() => Rule::Exact(
+            args::pair(&v)
+                .ok_or_else(|| wrong("config`version", "a version pair such as 1 0", &v))?,
+        ),
+        _ => Rule::Next {
+            major: major.unwrap_or(false),
+            major_version,
+        },
+    };
+    let (req_file, req_value) = match get("requirements") {
+        None => (None, Value::boolean(false)),
+        Some(v) => requirements(&v)?,
+    };
+    let axis = match get("axis") {
+        None => Value::string(""),
+        Some(v) => Value::boolean(args::boolean("config`axis", &v)?),
+    };
+    let (mut files, keys) = model_files(&a[3], &mtype)?;
+    if let Some(code) = get("code") {
+        files.extend(code_files(&code)?);
+    }
+    let sess = session::current();
+    let new = NewModel {
+        experiment,
+        model: model_name,
+        model_type: mtype.clone(),
+        description,
+        rule,
+        files,
+        always: req_file
+            .map(|b| vec![("requirements.txt".to_string(), b)])
+            .unwrap_or_default(),
+        extra: info::Extra {
+            requirements: req_value,
+            axis,
+        },
+        version_info: info::version_info(&sess.q_version, &mtype, &python_fields(&a[7], &mtype)),
+        keys,
+    };
+    let (reg, _) = open(&a[0], &a[1])?;
+    let stored = reg.set_model(new)?;
+    Ok(store_result(
+        Value::guid(stored.row.unique_id),
+        &stored.store,
+    ))
+}
+
+/// The experiment of `set.model`: `None` (unnamed) for `::`, `""` and `"undefined"`.
+fn set_experiment(v: &Value) -> Result<Option<String>> {
+    let e = opt_text(
+        "experimentName",
+        v,
+        ":: or an experiment name as a string or symbol",
+    )?;
+    Ok(e.filter(|s| !s.is_empty() && s != names::UNNAMED))
+}
+
+/// One model's part of `get.model`'s answer.
+fn entry(reg: &Registry, key: &VersionKey, sub: Option<&str>, mtype: &str) -> Result<Value> {
+    let info = reg.model_info(key, sub)?;
+    let name = model_file(mtype);
+    let rel = match sub {
+        Some(k) => key.model_file(&format!("{k}/{name}")),
+        None => key.model_file(name),
+    };
+    let (model, path) = if mtype == "q" {
+        let bytes = reg.read_required(&rel, "the model file")?;
+        if bytes.starts_with(b"kxzipped") {
+            // q can read its own compressed files: the wrapper loads it with get.
+            let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            let local = reg.storage().materialize(dir)?;
+            (Value::null(), format!("{local}/{name}"))
+        } else {
+            let m = file::read(&bytes).map_err(|why| Error::Corrupt {
+                path: reg.storage().shown() + "/" + &rel,
+                why: format!("could not be read as a q model: {why}"),
+            })?;
+            (m, String::new())
+        }
+    } else {
+        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let local = reg.storage().materialize(dir)?;
+        (Value::null(), format!("{local}/{name}"))
+    };
+    Ok(Value::dict_general(vec![
+        ("modelInfo", info),
+        ("model", model),
+        ("modelType", Value::string(mtype)),
+        ("modelPath", Value::string(&path)),
+    ]))
+}
+
+/// `get.model` / `get.keyedmodel`: `keyed`, `models` (one entry, or key → entry) and `code`
+/// (local paths of the code files, for the wrapper to load first).
+pub fn get_model(a: &[Value]) -> Result<Value> {
+    let q = query(&a[2], &a[3], &a[4])?;
+    let want = match &a[5] {
+        v if v.is_null() => None,
+        v => Some(
+            v.as_text()
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| wrong("key", ":: or a model key as a symbol", v))?,
+        ),
+    };
+    let (reg, _) = open(&a[0], &a[1])?;
+    let row = reg.find(&q)?;
+    let key = row.key();
+    let keys = reg.model_keys(&key)?;
+    let (keyed, models) = if keys.is_empty() {
+        (false, entry(&reg, &key, None, &row.model_type)?)
+    } else if let Some(k) = want {
+        if !keys.contains(&k) {
+            return Err(Error::arg(
+                "key",
+                format!("one of the model's keys `{}; got `{k}", keys.join("`")),
+            ));
+        }
+        (false, entry(&reg, &key, Some(&k), &row.model_type)?)
+    } else {
+        let entries = keys
+            .iter()
+            .map(|k| Ok((k.clone(), entry(&reg, &key, Some(k), &row.model_type)?)))
+            .collect::<Result<Vec<_>>>()?;
+        (true, Value::dict_general(entries))
+    };
+    let code_dir = key.code_dir();
+    let code: Vec<Value> = if reg.storage().list(&code_dir)?.is_empty() {
+        vec![]
+    } else {
+        let local = reg.storage().materialize(&code_dir)?;
+        let mut files: Vec<String> = reg
+            .storage()
+            .list(&code_dir)?
+            .iter()
+            .filter_map(|p| p.rsplit('/').next().map(|n| format!("{local}/{n}")))
+            .collect();
+        // q files first, then .p, then .py, each group in name order (the original's order).
+        files.sort_by_key(|f| {
+            let rank = if f.ends_with(".q") {
+                0
+            } else if f.ends_with(".p") {
+                1
+            } else {
+                2
+            };
+            (rank, f.clone())
+        });
+        files.iter().map(|f| Value::string(f)).collect()
+    };
+    Ok(Value::dict_general(vec![
+        ("keyed", Value::boolean(keyed)),
+        ("models", models),
+        ("code", Value::List(code)),
+    ]))
+}
