@@ -36,6 +36,22 @@ need_tools() {
 
 pid_alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; }
 
+# owned <name> <pid>: pid is alive AND is the emulator this script started (its
+# command line names this checkout's files), so a pid reused by an unrelated
+# process after a reboot is never signalled.
+owned() {
+  local marker cmdline
+  case "$1" in
+    s3) marker="$BIN/moto_server" ;;
+    gcs) marker="$ROOT/tests/tools/gcs_emulator.py" ;;
+    azure) marker="$BIN/azurite-blob" ;;
+    *) return 1 ;;
+  esac
+  pid_alive "$2" || return 1
+  cmdline="$(tr '\0' ' ' <"/proc/$2/cmdline" 2>/dev/null)" || return 1
+  [[ "$cmdline" == *"$marker"* ]]
+}
+
 # field <name> <col>: column col (2=pid, 3=port) of the pid-file line for name
 field() { [[ -f "$PIDS" ]] && awk -v n="$1" -v c="$2" '$1==n {print $c}' "$PIDS" || true; }
 
@@ -80,15 +96,17 @@ wait_ready() { # wait_ready <name> <pid> <port> <seconds>
   return 1
 }
 
-kill_group() { # kill_group <pid>: TERM the group, wait up to 5 s, then KILL it
-  local pid="$1" i
-  pid_alive "$pid" || return 0
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+kill_group() { # kill_group <name> <pid>: TERM its group, wait up to 5 s, then KILL it
+  local name="$1" pid="$2" i target
+  owned "$name" "$pid" || return 0
+  target="$pid"  # its own group when it leads one (setsid), else just the process
+  [[ "$(ps -o pgid= -p "$pid" 2>/dev/null | tr -d ' ')" == "$pid" ]] && target="-$pid"
+  kill -TERM -- "$target" 2>/dev/null || true
   for ((i = 0; i < 50; i++)); do
     pid_alive "$pid" || return 0
     sleep 0.1
   done
-  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  kill -KILL -- "$target" 2>/dev/null || true
 }
 
 write_env() { # write_env <s3port> <gcsport> <azport>
@@ -163,7 +181,7 @@ cmd_status() {
   [[ -f "$PIDS" ]] || { echo "not running (no $PIDS)"; return 1; }
   for name in s3 gcs azure; do
     pid="$(field "$name" 2)"; port="$(field "$name" 3)"
-    if pid_alive "$pid" && [[ -n "$port" ]] && health "$name" "$port"; then
+    if owned "$name" "$pid" && [[ -n "$port" ]] && health "$name" "$port"; then
       echo "$name up (pid $pid, port $port)"
     else
       echo "$name DOWN (pid ${pid:-?}, port ${port:-?})"; rc=1
@@ -177,8 +195,11 @@ cmd_stop() {
   local name pid port
   while read -r name pid port; do
     [[ "$pid" =~ ^[0-9]+$ ]] || continue
-    kill_group "$pid"
-    echo "stopped $name (pid $pid)"
+    if owned "$name" "$pid"; then
+      kill_group "$name" "$pid"; echo "stopped $name (pid $pid)"
+    else
+      echo "$name (pid $pid) was not running"
+    fi
   done <"$PIDS"
   rm -f "$PIDS" "$ENVF"
 }
