@@ -5,9 +5,8 @@ use super::args::{self, config, opt_text, wrong};
 use super::{open, query, session, store_result};
 use crate::qdata::{Value, file, ty};
 use crate::registry::error::{Error, Result};
-use crate::registry::layout::VersionKey;
 use crate::registry::versions::Rule;
-use crate::registry::{NewModel, Registry, info, names};
+use crate::registry::{NewModel, info, names};
 use std::path::Path;
 
 /// The model types the registry stores, with the file name each is kept under in `model/`.
@@ -342,33 +341,44 @@ fn set_experiment(v: &Value) -> Result<Option<String>> {
     Ok(e.filter(|s| !s.is_empty() && s != names::UNNAMED))
 }
 
-/// One model's part of `get.model`'s answer.
-fn entry(reg: &Registry, key: &VersionKey, sub: Option<&str>, mtype: &str) -> Result<Value> {
-    let info = reg.model_info(key, sub)?;
-    let name = model_file(mtype);
-    let rel = match sub {
-        Some(k) => key.model_file(&format!("{k}/{name}")),
-        None => key.model_file(name),
+/// Reads a JSON file of a version folder fetched to local disk.
+fn local_json(dir: &str, rel: &str, what: &str) -> Result<Value> {
+    let path = format!("{dir}/{rel}");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::NotFound(format!("{what} not found: {path} ({e})")))?;
+    crate::qdata::json::from_json(&text).map_err(|why| Error::Corrupt { path, why })
+}
+
+/// One model's part of `get.model`'s answer, from the version folder at `dir` on local disk.
+fn entry(dir: &str, sub: Option<&str>, mtype: &str) -> Result<Value> {
+    let (info_rel, model_rel) = match sub {
+        Some(k) => (
+            format!("config/{k}/modelInfo.json"),
+            format!("model/{k}/{}", model_file(mtype)),
+        ),
+        None => (
+            "config/modelInfo.json".to_string(),
+            format!("model/{}", model_file(mtype)),
+        ),
     };
-    let (model, path) = if mtype == "q" {
-        let bytes = reg.read_required(&rel, "the model file")?;
-        if bytes.starts_with(b"kxzipped") {
-            // q can read its own compressed files: the wrapper loads it with get.
-            let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            let local = reg.storage().materialize(dir)?;
-            (Value::null(), format!("{local}/{name}"))
-        } else {
-            let m = file::read(&bytes).map_err(|why| Error::Corrupt {
-                path: reg.storage().shown() + "/" + &rel,
+    let info = local_json(dir, &info_rel, "model information")?;
+    let path = format!("{dir}/{model_rel}");
+    let mut model = Value::null();
+    if mtype == "q" {
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Error::NotFound(format!("could not retrieve the model at {path}: {e}")))?;
+        // q reads its own compressed files: those the wrapper loads with get.
+        if !bytes.starts_with(b"kxzipped") {
+            model = file::read(&bytes).map_err(|why| Error::Corrupt {
+                path: path.clone(),
                 why: format!("could not be read as a q model: {why}"),
             })?;
-            (m, String::new())
         }
-    } else {
-        let dir = rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let local = reg.storage().materialize(dir)?;
-        (Value::null(), format!("{local}/{name}"))
-    };
+    } else if !Path::new(&path).exists() {
+        return Err(Error::NotFound(format!(
+            "could not retrieve the model at {path}"
+        )));
+    }
     Ok(Value::dict_general(vec![
         ("modelInfo", info),
         ("model", model),
@@ -377,8 +387,51 @@ fn entry(reg: &Registry, key: &VersionKey, sub: Option<&str>, mtype: &str) -> Re
     ]))
 }
 
+/// The keys of a keyed model (sorted): the sub-folders of `config/` when there is no
+/// top-level modelInfo.json.
+fn keys_of(dir: &str) -> Vec<String> {
+    if Path::new(&format!("{dir}/config/modelInfo.json")).exists() {
+        return vec![];
+    }
+    let mut keys: Vec<String> = std::fs::read_dir(format!("{dir}/config"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().join("modelInfo.json").is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    keys.sort();
+    keys
+}
+
+/// The code files of a version in loading order: `.q`, then `.p`, then `.py`, each group by
+/// name (the original's order).
+fn code_of(dir: &str) -> Vec<Value> {
+    let mut files: Vec<String> = std::fs::read_dir(format!("{dir}/code"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_file())
+                .map(|e| format!("{dir}/code/{}", e.file_name().to_string_lossy()))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort_by_key(|f| {
+        let rank = if f.ends_with(".q") {
+            0
+        } else if f.ends_with(".p") {
+            1
+        } else {
+            2
+        };
+        (rank, f.clone())
+    });
+    files.iter().map(|f| Value::string(f)).collect()
+}
+
 /// `get.model` / `get.keyedmodel`: `keyed`, `models` (one entry, or key → entry) and `code`
-/// (local paths of the code files, for the wrapper to load first).
+/// (local paths of the code files, for the wrapper to load first). The version folder is
+/// fetched once (a cloud copy lands in the local cache) and read from local disk.
 pub fn get_model(a: &[Value]) -> Result<Value> {
     let q = query(&a[2], &a[3], &a[4])?;
     let want = match &a[5] {
@@ -391,10 +444,10 @@ pub fn get_model(a: &[Value]) -> Result<Value> {
     };
     let (reg, _) = open(&a[0], &a[1])?;
     let row = reg.find(&q)?;
-    let key = row.key();
-    let keys = reg.model_keys(&key)?;
+    let dir = reg.storage().materialize(&row.key().dir())?;
+    let keys = keys_of(&dir);
     let (keyed, models) = if keys.is_empty() {
-        (false, entry(&reg, &key, None, &row.model_type)?)
+        (false, entry(&dir, None, &row.model_type)?)
     } else if let Some(k) = want {
         if !keys.contains(&k) {
             return Err(Error::arg(
@@ -402,41 +455,17 @@ pub fn get_model(a: &[Value]) -> Result<Value> {
                 format!("one of the model's keys `{}; got `{k}", keys.join("`")),
             ));
         }
-        (false, entry(&reg, &key, Some(&k), &row.model_type)?)
+        (false, entry(&dir, Some(&k), &row.model_type)?)
     } else {
         let entries = keys
             .iter()
-            .map(|k| Ok((k.clone(), entry(&reg, &key, Some(k), &row.model_type)?)))
+            .map(|k| Ok((k.clone(), entry(&dir, Some(k), &row.model_type)?)))
             .collect::<Result<Vec<_>>>()?;
         (true, Value::dict_general(entries))
-    };
-    let code_dir = key.code_dir();
-    let code: Vec<Value> = if reg.storage().list(&code_dir)?.is_empty() {
-        vec![]
-    } else {
-        let local = reg.storage().materialize(&code_dir)?;
-        let mut files: Vec<String> = reg
-            .storage()
-            .list(&code_dir)?
-            .iter()
-            .filter_map(|p| p.rsplit('/').next().map(|n| format!("{local}/{n}")))
-            .collect();
-        // q files first, then .p, then .py, each group in name order (the original's order).
-        files.sort_by_key(|f| {
-            let rank = if f.ends_with(".q") {
-                0
-            } else if f.ends_with(".p") {
-                1
-            } else {
-                2
-            };
-            (rank, f.clone())
-        });
-        files.iter().map(|f| Value::string(f)).collect()
     };
     Ok(Value::dict_general(vec![
         ("keyed", Value::boolean(keyed)),
         ("models", models),
-        ("code", Value::List(code)),
+        ("code", Value::List(code_of(&dir))),
     ]))
 }

@@ -12,7 +12,7 @@ pub mod store;
 pub mod versions;
 
 use crate::qdata::{Value, json, time};
-use crate::storage::Storage;
+use crate::storage::{Storage, Token, WriteGuard};
 use error::{Error, Result};
 use layout::{HIDDEN, HIDDEN_CONTENT, MODEL_STORE, NAMED, ROOT, UNNAMED_DIR, VersionKey};
 use lookup::Query;
@@ -104,17 +104,15 @@ impl Registry {
     pub fn rows(&self) -> Result<Vec<Row>> {
         match self.storage.read(MODEL_STORE)? {
             Some(bytes) => store::decode(&bytes, &self.model_store_path()),
-            None => Err(Error::NotFound(format!(
-                "no registry at {}: create one with .ml.registry.new.registry, or check \
-                 folderPath",
-                self.registry_path()
-            ))),
+            None => Err(self.no_registry()),
         }
     }
 
-    fn save_rows(&self, rows: &[Row]) -> Result<()> {
-        self.storage
-            .write(&[(MODEL_STORE.to_string(), store::encode(rows))])
+    fn no_registry(&self) -> Error {
+        Error::NotFound(format!(
+            "no registry at {}: create one with .ml.registry.new.registry, or check folderPath",
+            self.registry_path()
+        ))
     }
 
     /// Creates the registry; false when one exists already.
@@ -162,7 +160,80 @@ impl Registry {
         Ok(self.shown(&dir))
     }
 
+    /// The modelStore and its token, creating the registry when it is missing.
+    fn store_for_write(&self) -> Result<(Vec<Row>, Token)> {
+        for _ in 0..2 {
+            if let Some((bytes, token)) = self.storage.read_versioned(MODEL_STORE)? {
+                return Ok((store::decode(&bytes, &self.model_store_path())?, token));
+            }
+            self.create()?;
+        }
+        Err(Error::Storage(format!(
+            "the registry at {} vanished",
+            self.registry_path()
+        )))
+    }
+
+    /// Takes the writers' lock (creating the registry first when it is missing, since the
+    /// lock lives inside it) and reads the modelStore under it.
+    fn begin_write(&self) -> Result<(Option<Box<dyn WriteGuard>>, Vec<Row>, Token)> {
+        let first = self.store_for_write()?;
+        let guard = self.storage.lock()?;
+        let (rows, token) = if guard.is_some() {
+            self.store_for_write()?
+        } else {
+            first
+        };
+        Ok((guard, rows, token))
+    }
+
+    /// The writers' lock and the modelStore, for changes to an existing registry.
+    fn read_for_change(&self) -> Result<(Option<Box<dyn WriteGuard>>, Vec<Row>, Token)> {
+        let read = || -> Result<(Vec<Row>, Token)> {
+            match self.storage.read_versioned(MODEL_STORE)? {
+                Some((bytes, token)) => {
+                    Ok((store::decode(&bytes, &self.model_store_path())?, token))
+                }
+                None => Err(self.no_registry()),
+            }
+        };
+        let first = read()?;
+        let guard = self.storage.lock()?;
+        let (rows, token) = if guard.is_some() { read()? } else { first };
+        Ok((guard, rows, token))
+    }
+
+    /// Replaces the modelStore with `rows`, re-reading and re-applying `change` (bounded)
+    /// when another writer replaced it first.
+    fn commit_rows(
+        &self,
+        mut rows: Vec<Row>,
+        mut token: Token,
+        change: impl Fn(&mut Vec<Row>),
+    ) -> Result<Vec<Row>> {
+        for _ in 0..8 {
+            if self
+                .storage
+                .replace(MODEL_STORE, &store::encode(&rows), &token)?
+            {
+                return Ok(rows);
+            }
+            let (fresh, t) = self.store_for_write()?;
+            rows = fresh;
+            token = t;
+            change(&mut rows);
+        }
+        Err(Error::Conflict(format!(
+            "{} kept changing under this write (8 attempts); try again",
+            self.model_store_path()
+        )))
+    }
+
     /// `set.model`: stores a new version, or fills in what is missing of an existing one.
+    ///
+    /// A new version is first claimed by creating its `.version.info` create-only, so two
+    /// writers never share a version folder; its other files follow in one batch, and only
+    /// then does the modelStore row make it visible. Any failure removes what was written.
     pub fn set_model(&self, new: NewModel) -> Result<Stored> {
         let experiment = new
             .experiment
@@ -172,115 +243,128 @@ impl Registry {
             names::check_experiment("experimentName", &experiment)?;
         }
         names::check_segment("modelName", &new.model)?;
-        self.ensure()?;
-        let _guard = self.storage.lock()?;
-        let mut rows = self.rows()?;
+        let (_guard, rows, token) = self.begin_write()?;
+        let vinfo = json::to_json(&new.version_info).into_bytes();
+        let mut taken: Vec<Row> = vec![];
 
-        let same: Vec<&Row> = rows
-            .iter()
-            .filter(|r| r.experiment == experiment && r.model == new.model)
-            .collect();
-        let version = versions::next(&same, &new.rule)?;
-        let existing = same
-            .iter()
-            .find(|r| r.version == version)
-            .map(|r| (*r).clone());
-        let key = VersionKey {
-            experiment: experiment.clone(),
-            model: new.model.clone(),
-            version,
-        };
-
-        let row = existing.clone().unwrap_or_else(|| Row {
-            registration_time: time::now_timestamp(),
-            experiment: experiment.clone(),
-            model: new.model.clone(),
-            unique_id: random_guid(),
-            model_type: new.model_type.clone(),
-            version,
-            description: new.description.clone(),
-        });
-        let plan = self.plan_files(&key, &row, &new)?;
-
-        // Everything written from here on is undone if a later step fails.
-        let exp_dir = layout::experiment_dir(&experiment);
-        let exp_was_there = experiment == UNNAMED || self.storage.exists(&exp_dir)?;
-        let model_was_there = self
-            .storage
-            .exists(&layout::model_dir(&experiment, &new.model))?;
-        let written: Vec<String> = plan.iter().map(|(p, _)| p.clone()).collect();
-        let result = (|| {
-            self.storage.write(&plan)?;
-            if existing.is_none() {
-                rows.push(row.clone());
-                self.save_rows(&rows)?;
+        for _ in 0..16 {
+            let same: Vec<&Row> = rows
+                .iter()
+                .chain(taken.iter())
+                .filter(|r| r.experiment == experiment && r.model == new.model)
+                .collect();
+            let version = versions::next(&same, &new.rule)?;
+            let key = VersionKey {
+                experiment: experiment.clone(),
+                model: new.model.clone(),
+                version,
+            };
+            if let Some(existing) = rows.iter().find(|r| r.key() == key) {
+                let row = existing.clone();
+                self.fill_version(&key, &row, &new, &vinfo)?;
+                return Ok(Stored {
+                    row,
+                    created: false,
+                    store: rows,
+                });
             }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            if existing.is_some() {
-                let _ = self.storage.remove_files(&written);
-            } else if !exp_was_there {
-                let _ = self.storage.remove_dir(&exp_dir);
-            } else if !model_was_there {
-                let _ = self
-                    .storage
-                    .remove_dir(&layout::model_dir(&experiment, &new.model));
-            } else {
-                let _ = self.storage.remove_dir(&key.dir());
+            if !self.storage.create_only(&key.version_info(), &vinfo)? {
+                if let versions::Rule::Exact(_) = new.rule {
+                    return Err(Error::Conflict(format!(
+                        "{} exists without a modelStore row (being written by another                          process, or left by an interrupted one); choose another version",
+                        self.shown(&key.dir())
+                    )));
+                }
+                let mut phantom = new_row(&key, &new);
+                phantom.version = version;
+                taken.push(phantom);
+                continue;
             }
-            return Err(e);
+            let row = new_row(&key, &new);
+            return self.write_new_version(&key, row, &new, rows, token);
         }
-        if existing.is_none() {
-            info_line(&format!(
-                "stored {} version {} in {}",
-                new.model,
-                layout::version_name(version),
-                self.shown(&key.dir())
-            ));
-        }
-        Ok(Stored {
-            row,
-            created: existing.is_none(),
-            store: rows,
-        })
+        Err(Error::Conflict(format!(
+            "could not claim a free version of {} (16 attempts)",
+            new.model
+        )))
     }
 
-    /// The files `set.model` writes: all of them for a new version; for an existing one only
-    /// those missing (model files, code) plus the ones always rewritten.
-    fn plan_files(
+    fn write_new_version(
+        &self,
+        key: &VersionKey,
+        row: Row,
+        new: &NewModel,
+        rows: Vec<Row>,
+        token: Token,
+    ) -> Result<Stored> {
+        let exp_dir = layout::experiment_dir(&key.experiment);
+        let hidden = format!("{exp_dir}/{HIDDEN}");
+        let new_experiment = key.experiment != UNNAMED
+            && !rows.iter().any(|r| r.experiment == key.experiment)
+            && !self.storage.exists(&hidden).unwrap_or(false);
+
+        let mut plan = self.version_files(key, &row, new, &[]);
+        if new_experiment {
+            plan.push((hidden.clone(), HIDDEN_CONTENT.to_vec()));
+        }
+        let result = self.storage.write(&plan).and_then(|_| {
+            let added = row.clone();
+            let mut with_row = rows.clone();
+            with_row.push(added.clone());
+            self.commit_rows(with_row, token, move |rs| rs.push(added.clone()))
+        });
+        match result {
+            Ok(store) => {
+                info_line(&format!(
+                    "stored {} version {} in {}",
+                    key.model,
+                    layout::version_name(key.version),
+                    self.shown(&key.dir())
+                ));
+                Ok(Stored {
+                    row,
+                    created: true,
+                    store,
+                })
+            }
+            Err(e) => {
+                let _ = self.storage.remove_dir(&key.dir());
+                let mut empty = vec![layout::model_dir(&key.experiment, &key.model)];
+                if new_experiment {
+                    let _ = self.storage.remove_files(&[hidden]);
+                    let mut dir = exp_dir.clone();
+                    while dir.len() > NAMED.len() {
+                        empty.push(dir.clone());
+                        dir = dir
+                            .rsplit_once('/')
+                            .map(|(d, _)| d.to_string())
+                            .unwrap_or_default();
+                    }
+                }
+                let _ = self.storage.prune_empty(&empty);
+                Err(e)
+            }
+        }
+    }
+
+    /// The files of a version other than its `.version.info`, skipping those in `present`.
+    fn version_files(
         &self,
         key: &VersionKey,
         row: &Row,
         new: &NewModel,
-    ) -> Result<Vec<(String, Vec<u8>)>> {
-        let vinfo = json::to_json(&new.version_info).into_bytes();
-        let present = self.storage.list(&key.dir())?;
-        let mut plan: Vec<(String, Vec<u8>)> = Vec::new();
-        if let Some(old) = self.storage.read(&key.version_info())? {
-            let old_v = json::from_json(&String::from_utf8_lossy(&old));
-            let new_v = json::from_json(&String::from_utf8_lossy(&vinfo));
-            if old_v != new_v {
-                return Err(Error::Conflict(format!(
-                    "{} was written by a different environment ({}); refusing to mix \
-                     environments in one model version",
-                    self.shown(&key.version_info()),
-                    String::from_utf8_lossy(&old).trim()
-                )));
-            }
-        }
-        plan.push((key.version_info(), vinfo));
+        present: &[String],
+    ) -> Vec<(String, Vec<u8>)> {
         let has_code = present
             .iter()
             .any(|p| p.starts_with(&format!("{}/", key.code_dir())));
+        let mut plan: Vec<(String, Vec<u8>)> = Vec::new();
         for (rel, bytes) in &new.files {
             let path = key.file(rel);
-            if rel.starts_with("code/") && has_code {
+            if (rel.starts_with("code/") && has_code) || present.contains(&path) {
                 continue;
             }
-            if !present.contains(&path) {
-                plan.push((path, bytes.clone()));
-            }
+            plan.push((path, bytes.clone()));
         }
         for (rel, bytes) in &new.always {
             plan.push((key.file(rel), bytes.clone()));
@@ -297,11 +381,42 @@ impl Registry {
         for path in info_files.into_iter().filter(|p| !present.contains(p)) {
             plan.push((path, info.clone()));
         }
-        if row.experiment != UNNAMED {
-            let hidden = format!("{}/{HIDDEN}", layout::experiment_dir(&row.experiment));
-            plan.push((hidden, HIDDEN_CONTENT.to_vec()));
+        plan
+    }
+
+    /// Re-setting an existing version: the same environment only, and only missing files
+    /// (plus requirements) are written; on failure the files added are removed again.
+    fn fill_version(
+        &self,
+        key: &VersionKey,
+        row: &Row,
+        new: &NewModel,
+        vinfo: &[u8],
+    ) -> Result<()> {
+        let present = self.storage.list(&key.dir())?;
+        if let Some(old) = self.storage.read(&key.version_info())? {
+            let old_v = json::from_json(&String::from_utf8_lossy(&old));
+            let new_v = json::from_json(&String::from_utf8_lossy(vinfo));
+            if old_v != new_v {
+                return Err(Error::Conflict(format!(
+                    "{} was written by a different environment ({}); refusing to mix \
+                     environments in one model version",
+                    self.shown(&key.version_info()),
+                    String::from_utf8_lossy(&old).trim()
+                )));
+            }
         }
-        Ok(plan)
+        let plan = self.version_files(key, row, new, &present);
+        let added: Vec<String> = plan
+            .iter()
+            .map(|(p, _)| p.clone())
+            .filter(|p| !present.contains(p))
+            .collect();
+        if let Err(e) = self.storage.write(&plan) {
+            let _ = self.storage.remove_files(&added);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// The row a lookup means.
@@ -315,38 +430,6 @@ impl Registry {
         self.storage
             .read(rel)?
             .ok_or_else(|| Error::NotFound(format!("{what} not found: {}", self.shown(rel))))
-    }
-
-    /// modelInfo.json of a version (or of one key of a keyed model), decoded as `.j.k` would.
-    pub fn model_info(&self, key: &VersionKey, sub: Option<&str>) -> Result<Value> {
-        let rel = match sub {
-            Some(k) => key.file(&format!("config/{k}/modelInfo.json")),
-            None => key.model_info(),
-        };
-        let bytes = self.read_required(&rel, "model information")?;
-        json::from_json(&String::from_utf8_lossy(&bytes)).map_err(|why| Error::Corrupt {
-            path: self.shown(&rel),
-            why,
-        })
-    }
-
-    /// The keys of a keyed model (sorted), or empty for a single model.
-    pub fn model_keys(&self, key: &VersionKey) -> Result<Vec<String>> {
-        if self.storage.exists(&key.model_info())? {
-            return Ok(vec![]);
-        }
-        let mut keys: Vec<String> = self
-            .storage
-            .list(&key.file("config"))?
-            .iter()
-            .filter_map(|p| {
-                let rest = p.strip_prefix(&format!("{}/", key.file("config")))?;
-                rest.strip_suffix("/modelInfo.json").map(str::to_string)
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
-        Ok(keys)
     }
 
     /// `log.metric`: one new small file, then a merge if a level is full.
@@ -547,17 +630,16 @@ impl Registry {
     /// `delete.model`: one version, or (version `None`) every version of the model. The
     /// modelStore is rewritten before any file goes.
     pub fn delete_model(&self, q: &Query) -> Result<Vec<Row>> {
-        let _guard = self.storage.lock()?;
-        let mut rows = self.rows()?;
-        let found = lookup::find(&rows, q)?.clone();
-        let key = found.key();
+        let (_guard, rows, token) = self.read_for_change()?;
+        let key = lookup::find(&rows, q)?.key();
         let whole = q.version.is_none();
-        rows.retain(|r| {
-            !(r.experiment == key.experiment
-                && r.model == key.model
-                && (whole || r.version == key.version))
-        });
-        self.save_rows(&rows)?;
+        let k = key.clone();
+        let gone = move |r: &Row| {
+            r.experiment == k.experiment && r.model == k.model && (whole || r.version == k.version)
+        };
+        let mut kept = rows;
+        kept.retain(|r| !gone(r));
+        let rows = self.commit_rows(kept, token, move |rs| rs.retain(|r| !gone(r)))?;
         let dir = if whole {
             layout::model_dir(&key.experiment, &key.model)
         } else {
@@ -571,19 +653,20 @@ impl Registry {
     /// `delete.experiment`: its rows and its sub-experiments' rows, then its folder.
     pub fn delete_experiment(&self, experiment: &str) -> Result<Vec<Row>> {
         names::check_experiment("experimentName", experiment)?;
-        let _guard = self.storage.lock()?;
-        let mut rows = self.rows()?;
+        let (_guard, rows, token) = self.read_for_change()?;
         let sub = format!("{experiment}/");
-        let before = rows.len();
-        rows.retain(|r| !(r.experiment == experiment || r.experiment.starts_with(&sub)));
+        let name = experiment.to_string();
+        let gone = move |r: &Row| r.experiment == name || r.experiment.starts_with(&sub);
         let dir = layout::experiment_dir(experiment);
-        if rows.len() == before && !self.storage.exists(&dir)? {
+        if !rows.iter().any(&gone) && !self.storage.exists(&dir)? {
             info_line(&format!(
                 "experiment {experiment:?} does not exist; nothing to delete"
             ));
             return Ok(rows);
         }
-        self.save_rows(&rows)?;
+        let mut kept = rows;
+        kept.retain(|r| !gone(r));
+        let rows = self.commit_rows(kept, token, move |rs| rs.retain(|r| !gone(r)))?;
         self.storage.remove_dir(&dir)?;
         info_line(&format!("deleted experiment {}", self.shown(&dir)));
         Ok(rows)
@@ -603,6 +686,19 @@ impl Registry {
         drop(guard);
         info_line(&format!("{} deleted.", self.registry_path()));
         Ok(())
+    }
+}
+
+/// A modelStore row for a version about to be stored.
+fn new_row(key: &VersionKey, new: &NewModel) -> Row {
+    Row {
+        registration_time: time::now_timestamp(),
+        experiment: key.experiment.clone(),
+        model: key.model.clone(),
+        unique_id: random_guid(),
+        model_type: new.model_type.clone(),
+        version: key.version,
+        description: new.description.clone(),
     }
 }
 

@@ -198,11 +198,42 @@ impl Storage for Local {
         }
     }
 
+    fn create_only(&self, rel: &str, bytes: &[u8]) -> Result<bool> {
+        let p = self.path(rel);
+        if let Some(dir) = p.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir.display(), e))?;
+        }
+        let mut f = match OpenOptions::new().write(true).create_new(true).open(&p) {
+            Ok(f) => f,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(Error::io("create", self.shown_path(rel), e)),
+        };
+        let written = f.write_all(bytes).and_then(|_| f.sync_all());
+        if let Err(e) = written {
+            let _ = fs::remove_file(&p);
+            return Err(Error::io("write", self.shown_path(rel), e));
+        }
+        Ok(true)
+    }
+
+    fn replace(&self, rel: &str, bytes: &[u8], _expected: &super::Token) -> Result<bool> {
+        write_atomic(&self.path(rel), bytes)?;
+        Ok(true)
+    }
+
+    fn prune_empty(&self, dirs: &[String]) -> Result<()> {
+        for d in dirs {
+            // Fails harmlessly when the folder is not empty or not there.
+            let _ = fs::remove_dir(self.path(d));
+        }
+        Ok(())
+    }
+
     fn materialize(&self, dir: &str) -> Result<String> {
         Ok(self.shown_path(dir))
     }
 
-    fn lock(&self) -> Result<Box<dyn WriteGuard>> {
+    fn lock(&self) -> Result<Option<Box<dyn WriteGuard>>> {
         let p = self.path(LOCK);
         let f = OpenOptions::new()
             .create(true)
@@ -211,6 +242,6 @@ impl Storage for Local {
             .open(&p)
             .map_err(|e| Error::io("open the lock file", p.display(), e))?;
         f.lock().map_err(|e| Error::io("lock", p.display(), e))?;
-        Ok(Box::new(Held(f)))
+        Ok(Some(Box::new(Held(f))))
     }
 }

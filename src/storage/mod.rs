@@ -30,6 +30,22 @@ pub trait Storage {
     /// Every file below `dir`, paths relative to the root, sorted.
     fn list(&self, dir: &str) -> Result<Vec<String>>;
 
+    /// A file's bytes and a token naming this state of it (`None` where the transport has no
+    /// such tokens), or `None` when it does not exist.
+    fn read_versioned(&self, rel: &str) -> Result<Option<(Vec<u8>, Token)>> {
+        Ok(self.read(rel)?.map(|b| (b, None)))
+    }
+
+    /// Creates a file only if nothing exists at `rel`; false when something does.
+    fn create_only(&self, rel: &str, bytes: &[u8]) -> Result<bool>;
+
+    /// Replaces a file only if it is still in the state `expected` names (transports without
+    /// tokens replace unconditionally: they rely on the writers' lock). False when it changed.
+    fn replace(&self, rel: &str, bytes: &[u8], expected: &Token) -> Result<bool>;
+
+    /// Removes the now-empty folders among `dirs` (local disk; object stores have none).
+    fn prune_empty(&self, dirs: &[String]) -> Result<()>;
+
     /// Whether a file or a folder with files exists at `rel`.
     fn exists(&self, rel: &str) -> Result<bool>;
 
@@ -49,6 +65,8 @@ pub trait Storage {
     /// copy for the cloud, the folder itself on disk).
     fn materialize(&self, dir: &str) -> Result<String>;
 
-    /// Takes the registry's exclusive writer lock (blocking) for the life of the guard.
-    fn lock(&self) -> Result<Box<dyn WriteGuard>>;
+    /// Takes the registry's exclusive writer lock (blocking) for the life of the guard;
+    /// `None` for transports without locks, which rely on [`Storage::create_only`] and
+    /// [`Storage::replace`] preconditions instead.
+    fn lock(&self) -> Result<Option<Box<dyn WriteGuard>>>;
 }
