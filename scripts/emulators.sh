@@ -7,15 +7,18 @@
 #   scripts/emulators.sh stop     kill exactly the recorded process groups
 #   scripts/emulators.sh env      print the env file path
 #
-# Writes .tools/run/pids ("name pid port" lines; each pid leads its own process
-# group) and .tools/run/emulators.env (KEY=VALUE lines prefixed by `export`, no
-# quoting needed: source it from bash, or parse it by stripping "export ").
+# Writes $RUN/pids ("name pid port" lines; each pid leads its own process group)
+# and $RUN/emulators.env (KEY=VALUE lines prefixed by `export`, no quoting needed:
+# source it from bash, or parse it by stripping "export ").
+# RUN is .tools/run, or $MLR_EMULATORS_RUN_DIR (absolute) for an independent set,
+# e.g. one per concurrent test run. Commands on one RUN are serialised by a lock.
 # Needs scripts/test-env.sh to have run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$ROOT/.tools"
-RUN="$TOOLS/run"
+RUN="${MLR_EMULATORS_RUN_DIR:-$TOOLS/run}"
+[[ "$RUN" == /* ]] || { echo "emulators: MLR_EMULATORS_RUN_DIR must be absolute" >&2; exit 2; }
 BIN="$TOOLS/bin"
 PIDS="$RUN/pids"
 ENVF="$RUN/emulators.env"
@@ -76,7 +79,7 @@ s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()
 LAUNCHED=
 launch() {
   local logf="$1"; shift
-  setsid "$@" </dev/null >"$logf" 2>&1 &
+  setsid "$@" </dev/null >"$logf" 2>&1 9>&- &
   LAUNCHED=$!
 }
 
@@ -215,12 +218,15 @@ cmd_start() {
     cmd_stop >/dev/null
   fi
   local t0; t0=$(date +%s%N)
-  : >"$PIDS"
+  # Record each process as soon as it exists (so a failed start can stop it);
+  # the file is renamed to $PIDS only once all three are healthy.
+  local NEW="$PIDS.new"
+  : >"$NEW"
 
   # --- S3: moto
   local s3port s3pid; s3port="$(free_port)"
   launch "$RUN/s3.log" "$BIN/moto_server" -H 127.0.0.1 -p "$s3port"; s3pid=$LAUNCHED
-  echo "s3 $s3pid $s3port" >>"$PIDS"
+  echo "s3 $s3pid $s3port" >>"$NEW"
 
   # --- GCS: gcp-storage-emulator behind TLS (binds port 0, reports it in a file)
   local gcspid gcsport=""
@@ -228,7 +234,7 @@ cmd_start() {
   launch "$RUN/gcs.log" "$BIN/python" "$ROOT/tests/tools/gcs_emulator.py" \
     --host 127.0.0.1 --port 0 --port-file "$RUN/gcs.port" --cert "$CERT" --key "$KEY"
   gcspid=$LAUNCHED
-  echo "gcs $gcspid -" >>"$PIDS"
+  echo "gcs $gcspid -" >>"$NEW"
 
   # --- Azure: Azurite blob only, fresh data dir
   local azport azpid; azport="$(free_port)"
@@ -237,7 +243,7 @@ cmd_start() {
     --blobPort "$azport" --location "$RUN/azurite" --skipApiVersionCheck --loose \
     --disableTelemetry --silent
   azpid=$LAUNCHED
-  echo "azure $azpid $azport" >>"$PIDS"
+  echo "azure $azpid $azport" >>"$NEW"
 
   local ok=1 i
   wait_ready s3 "$s3pid" "$s3port" 20 || ok=0
@@ -247,18 +253,24 @@ cmd_start() {
     sleep 0.1
   done
   gcsport="$(cat "$RUN/gcs.port" 2>/dev/null || true)"
-  sed -i "s/^gcs $gcspid -\$/gcs $gcspid ${gcsport:--}/" "$PIDS"
+  sed -i "s/^gcs $gcspid -\$/gcs $gcspid ${gcsport:--}/" "$NEW"
   ((ok)) && { wait_ready gcs "$gcspid" "$gcsport" 20 || ok=0; }
   ((ok)) && { wait_ready azure "$azpid" "$azport" 30 || ok=0; }
   if ((!ok)); then
+    mv "$NEW" "$PIDS"
     cmd_stop >&2
     die "start failed (logs in $RUN)"
   fi
   write_env "$s3port" "$gcsport" "$azport"
+  mv "$NEW" "$PIDS"
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   cmd_status
   echo "started in $((ms / 1000)).$(printf '%03d' $((ms % 1000)))s; env: $ENVF"
 }
+
+mkdir -p "$RUN"
+exec 9>"$RUN/.lock"
+flock -w 120 9 || die "another emulators.sh is busy on $RUN (lock held > 120 s)"
 
 case "${1:-}" in
   start) cmd_start ;;

@@ -7,12 +7,14 @@
 #   MLR_AZURE_SAS_RO=...       container SAS rl (read-only), 10-year expiry
 #   MLR_AZURE_SAS_EXPIRED=...  container SAS racwdl, expired an hour ago
 # SAS values contain '&': split each line on the first '=' rather than sourcing it.
-# The same values, shell-quoted, go to .tools/run/buckets-NAME.env (sourceable).
+# The same values, shell-quoted, go to $RUN/buckets-NAME.env (sourceable); RUN is
+# .tools/run or $MLR_EMULATORS_RUN_DIR, as for scripts/emulators.sh.
 # Needs `scripts/emulators.sh start` first.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ENVF="$ROOT/.tools/run/emulators.env"
+RUN="${MLR_EMULATORS_RUN_DIR:-$ROOT/.tools/run}"
+ENVF="$RUN/emulators.env"
 [[ $# -eq 1 ]] || { echo "usage: $0 NAME" >&2; exit 2; }
 [[ -f "$ENVF" ]] || { echo "make-buckets: $ENVF missing: run scripts/emulators.sh start" >&2; exit 1; }
 # shellcheck disable=SC1090
@@ -25,4 +27,4 @@ printf '%s\n' "$out"
   while IFS= read -r line; do
     printf "export %s='%s'\n" "${line%%=*}" "${line#*=}"
   done <<<"$out"
-} >"$ROOT/.tools/run/buckets-$1.env"
+} >"$RUN/buckets-$1.env"

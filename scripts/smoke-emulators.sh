@@ -8,7 +8,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-RUN="$ROOT/.tools/run"
+RUN="${MLR_EMULATORS_RUN_DIR:-$ROOT/.tools/run}"  # as scripts/emulators.sh
 B=mlr-smoke
 started=0
 if ! bash "$ROOT/scripts/emulators.sh" status >/dev/null 2>&1; then

@@ -55,12 +55,12 @@ comp_kx() {
     log kx "already present ($TOOLS/kx)"; return
   fi
   local tmp; tmp="$(mktemp -d)"
-  # shellcheck disable=SC2064
-  trap "rm -rf '$tmp'" RETURN
-  timeout "$STEP_TIMEOUT" "$PY" -m pip download -q --no-deps --only-binary=:all: \
-    --dest "$tmp" "pykx==$PYKX_VERSION"
+  if ! timeout "$STEP_TIMEOUT" "$PY" -m pip download -q --no-deps --only-binary=:all: \
+    --dest "$tmp" "pykx==$PYKX_VERSION"; then
+    rm -rf "$tmp"; echo "kx: pip download pykx==$PYKX_VERSION failed" >&2; exit 1
+  fi
   mkdir -p "$TOOLS/kx"
-  "$PY" - "$tmp" "$TOOLS/kx" <<'EOF'
+  "$PY" - "$tmp" "$TOOLS/kx" <<'EOF' || { rm -rf "$tmp"; exit 1; }
 import glob, os, sys, zipfile
 src, dst = sys.argv[1], sys.argv[2]
 wheels = glob.glob(os.path.join(src, "pykx-*.whl"))
@@ -76,6 +76,7 @@ with zipfile.ZipFile(wheels[0]) as z:
         os.chmod(tmp, 0o755 if name.endswith(".so") else 0o644)
         os.replace(tmp, os.path.join(dst, name))
 EOF
+  rm -rf "$tmp"
   stamp_set kx "$spec"
   log kx "installed ($TOOLS/kx/libe.so, k.h)"
 }

@@ -20,8 +20,9 @@ use location::{Location, Vendor};
 /// One exported function: the public name(s) it serves, its C symbol and arity, and the q
 /// wrapper (if any) that stands in front of it.
 pub struct Export {
-    /// Public `.ml.registry` names served by this export (without the prefix).
-    pub public: &'static [&'static str],
+    /// Public `.ml.registry` names served by this export (without the prefix), each with
+    /// its number of parameters in q.
+    pub public: &'static [(&'static str, usize)],
     /// The C symbol.
     pub symbol: &'static str,
     /// Arity of the C function.
@@ -392,23 +393,25 @@ fn init(a: &[Value]) -> Result<Value> {
 /// The manifest as a q table: one row per public function.
 fn manifest(_: &[Value]) -> Result<Value> {
     let mut public = vec![];
+    let mut params = vec![];
     let mut symbol = vec![];
     let mut arity = vec![];
     let mut wrapper = vec![];
     for e in EXPORTS {
-        for p in e.public {
+        for (p, n) in e.public {
             public.push(p.to_string());
+            params.push(*n as i64);
             symbol.push(e.symbol.to_string());
             arity.push(e.arity as i64);
             wrapper.push(Value::string(e.wrapper));
         }
     }
+    let columns = ["function", "params", "export", "arity", "wrapper"];
     Ok(Value::Table {
-        columns: ["function", "export", "arity", "wrapper"]
-            .map(String::from)
-            .to_vec(),
+        columns: columns.map(String::from).to_vec(),
         data: vec![
             Value::vector(ty::SYMBOL, Data::Symbol(public)),
+            Value::longs(&params),
             Value::vector(ty::SYMBOL, Data::Symbol(symbol)),
             Value::longs(&arity),
             Value::List(wrapper),
@@ -441,126 +444,126 @@ pub const EXPORTS: &[Export] = &[
         run: manifest,
     },
     Export {
-        public: &["new.registry"],
+        public: &[("new.registry", 2)],
         symbol: "mlr_new_registry",
         arity: 3,
         wrapper: "",
         run: new_registry,
     },
     Export {
-        public: &["new.experiment"],
+        public: &[("new.experiment", 3)],
         symbol: "mlr_new_experiment",
         arity: 4,
         wrapper: "",
         run: new_experiment,
     },
     Export {
-        public: &["set.model"],
+        public: &[("set.model", 6)],
         symbol: "mlr_set_model",
         arity: 8,
         wrapper: "sets the global modelStore; Python models are saved by the q bridge",
         run: models::set_model,
     },
     Export {
-        public: &["set.parameters"],
+        public: &[("set.parameters", 6)],
         symbol: "mlr_set_parameters",
         arity: 7,
         wrapper: "",
         run: set_parameters,
     },
     Export {
-        public: &["log.metric"],
+        public: &[("log.metric", 6)],
         symbol: "mlr_log_metric",
         arity: 7,
         wrapper: "",
         run: log_metric,
     },
     Export {
-        public: &["get.model", "get.keyedmodel"],
+        public: &[("get.model", 4), ("get.keyedmodel", 5)],
         symbol: "mlr_get_model",
         arity: 6,
         wrapper: "loads code files with \\l and Python models through the bridge",
         run: models::get_model,
     },
     Export {
-        public: &["get.version"],
+        public: &[("get.version", 4)],
         symbol: "mlr_get_version",
         arity: 5,
         wrapper: "",
         run: get_version,
     },
     Export {
-        public: &["get.metric"],
+        public: &[("get.metric", 5)],
         symbol: "mlr_get_metric",
         arity: 6,
         wrapper: "",
         run: get_metric,
     },
     Export {
-        public: &["get.parameters"],
+        public: &[("get.parameters", 5)],
         symbol: "mlr_get_parameters",
         arity: 6,
         wrapper: "",
         run: get_parameters,
     },
     Export {
-        public: &["get.modelStore"],
+        public: &[("get.modelStore", 2)],
         symbol: "mlr_get_model_store",
         arity: 3,
         wrapper: MODEL_STORE_GLOBAL,
         run: get_model_store,
     },
     Export {
-        public: &["query.modelStore"],
+        public: &[("query.modelStore", 2)],
         symbol: "mlr_query_model_store",
         arity: 3,
         wrapper: "",
         run: query_model_store,
     },
     Export {
-        public: &["delete.registry"],
+        public: &[("delete.registry", 2)],
         symbol: "mlr_delete_registry",
         arity: 3,
         wrapper: "",
         run: delete_registry,
     },
     Export {
-        public: &["delete.experiment"],
+        public: &[("delete.experiment", 2)],
         symbol: "mlr_delete_experiment",
         arity: 3,
         wrapper: MODEL_STORE_GLOBAL,
         run: delete_experiment,
     },
     Export {
-        public: &["delete.model"],
+        public: &[("delete.model", 4)],
         symbol: "mlr_delete_model",
         arity: 5,
         wrapper: MODEL_STORE_GLOBAL,
         run: delete_model,
     },
     Export {
-        public: &["delete.parameters"],
+        public: &[("delete.parameters", 5)],
         symbol: "mlr_delete_parameters",
         arity: 6,
         wrapper: "",
         run: delete_parameters,
     },
     Export {
-        public: &["delete.metrics"],
+        public: &[("delete.metrics", 4)],
         symbol: "mlr_delete_metrics",
         arity: 5,
         wrapper: "",
         run: delete_metrics,
     },
     Export {
-        public: &["delete.metric"],
+        public: &[("delete.metric", 5)],
         symbol: "mlr_delete_metric",
         arity: 6,
         wrapper: "",
         run: delete_metric,
     },
     Export {
-        public: &["delete.code"],
+        public: &[("delete.code", 5)],
         symbol: "mlr_delete_code",
         arity: 6,
         wrapper: "",

@@ -2,6 +2,7 @@
 
 mod k;
 mod local_api;
+mod q_layer;
 mod walkthrough;
 
 use mlregistry::qdata::{Data, Value};
