@@ -10,6 +10,9 @@
 .ml.registry.i.setParameters:.ml.registry.i.lib[`mlr_set_parameters;7]
 .ml.registry.i.logMetric:.ml.registry.i.lib[`mlr_log_metric;7]
 .ml.registry.i.getModel:.ml.registry.i.lib[`mlr_get_model;6]
+.ml.registry.i.getPredict:.ml.registry.i.lib[`mlr_get_predict;5]
+.ml.registry.i.getUpdate:.ml.registry.i.lib[`mlr_get_update;6]
+.ml.registry.i.reshape:.ml.registry.i.lib[`mlr_reshape;3]
 .ml.registry.i.getVersion:.ml.registry.i.lib[`mlr_get_version;5]
 .ml.registry.i.getMetric:.ml.registry.i.lib[`mlr_get_metric;6]
 .ml.registry.i.getParameters:.ml.registry.i.lib[`mlr_get_parameters;6]
@@ -54,8 +57,9 @@
 / @return {guid} the model version's uniqueID
 .ml.registry.set.model:{[folderPath;experimentName;model;modelName;modelType;config]
   a:.ml.registry.i.prepare[model;modelType;config];
-  .ml.registry.i.withStore .ml.registry.i.setModel[.ml.registry.location;folderPath;
-    experimentName;a 0;modelName;modelType;a 1;.ml.registry.i.env modelType]}
+  store:.ml.registry.i.setModel[.ml.registry.location;folderPath;experimentName;;modelName;
+    modelType;a 1;.ml.registry.i.env modelType];
+  .ml.registry.i.withStore .ml.registry.i.py.save[a 0;modelType;store]}
 
 / @overview Store parameters of a model version as JSON
 / @param folderPath {dict|string|null} registry location
@@ -108,6 +112,39 @@
 .ml.registry.get.keyedmodel:{[folderPath;experimentName;modelName;version;key]
   .ml.registry.i.model .ml.registry.i.getModel[.ml.registry.location;folderPath;experimentName;
     modelName;version;key]}
+
+/ @overview What a model's callable receives: the input reshaped in Rust by model type and
+/ axis, made a DataFrame through the Python bridge where the model wants one
+/ @param t {symbol} model type
+/ @param a {boolean} axis
+/ @param x {any} the input (a Python DataFrame is read into a q table first)
+.ml.registry.i.input:{[t;a;x]
+  if[type[x]in 105 112h;x:.ml.registry.i.py.table x];
+  r:.ml.registry.i.reshape[t;a;x];
+  $[null r`convert;r`data;.ml.registry.i.py.frame[r`convert;r`data]]}
+
+/ @overview A prediction function: the model's callable after the input transform
+/ @return {fn} unary: input data to predictions
+.ml.registry.get.predict:{[folderPath;experimentName;modelName;version]
+  r:.ml.registry.i.getPredict[.ml.registry.location;folderPath;experimentName;modelName;
+    version];
+  m:(.ml.registry.i.model r)`model;
+  py:(type[m]in 105 112h)&r[`type]in`sklearn`xgboost`keras`torch`pyspark;
+  f:$[99h=type m;m`predict;py;.ml.registry.i.py.predictor[r`type;m];m];
+  {[f;t;a;x]f .ml.registry.i.input[t;a;x]}[f;r`type;r`axis]}
+
+/ @overview An update function: the model's update callable after the input transform
+/ @param supervised {boolean} 1b: the function takes features and target
+/ @return {fn} [features] or [features;target] to the updated model
+.ml.registry.get.update:{[folderPath;experimentName;modelName;version;supervised]
+  r:.ml.registry.i.getUpdate[.ml.registry.location;folderPath;experimentName;modelName;
+    version;supervised];
+  m:(.ml.registry.i.model r)`model;
+  f:$[99h=type m;$[`update in key m;m`update;'"get.update: the q model has no update key"];
+    type[m]in 105 112h;.ml.registry.i.py.updater[r`type;m];
+    '"get.update: update is not available for this model"];
+  $[supervised;{[f;t;a;x;y]f[.ml.registry.i.input[t;a;x];y]};
+    {[f;t;a;x]f .ml.registry.i.input[t;a;x]}][f;r`type;r`axis]}
 
 / @overview The environment a version was stored from (.version.info)
 / @return {dict} q_version, model_type and, for Python models, python_version(s)

@@ -5,7 +5,11 @@
 
 pub mod args;
 pub mod location;
+pub mod model_files;
 pub mod models;
+pub mod predict;
+pub mod python_env;
+pub mod reshape;
 pub mod session;
 
 use crate::qdata::{Data, Value, ty};
@@ -427,6 +431,9 @@ pub fn import_metrics(reg: &Registry, q: &Query, rows: Vec<Metric>) -> Result<()
 
 const MODEL_STORE_GLOBAL: &str = "sets the global modelStore table, which only q can do";
 
+const PREDICT_WRAPPER: &str = "loads the model like get.model and returns a q function that \
+     reshapes its input (mlr_reshape) and applies the model's callable";
+
 /// Every C export of the library.
 pub const EXPORTS: &[Export] = &[
     Export {
@@ -484,6 +491,27 @@ pub const EXPORTS: &[Export] = &[
         arity: 6,
         wrapper: "loads code files with \\l and Python models through the bridge",
         run: models::get_model,
+    },
+    Export {
+        public: &[("get.predict", 4)],
+        symbol: "mlr_get_predict",
+        arity: 5,
+        wrapper: PREDICT_WRAPPER,
+        run: predict::get_predict,
+    },
+    Export {
+        public: &[("get.update", 5)],
+        symbol: "mlr_get_update",
+        arity: 6,
+        wrapper: PREDICT_WRAPPER,
+        run: predict::get_update,
+    },
+    Export {
+        public: &[],
+        symbol: "mlr_reshape",
+        arity: 3,
+        wrapper: "",
+        run: reshape::export,
     },
     Export {
         public: &[("get.version", 4)],

@@ -2,7 +2,7 @@
 //! `get.model` gives back for the q wrapper to finish (code loading, Python models).
 
 use super::args::{self, config, opt_text, wrong};
-use super::{open, query, session, store_result};
+use super::{model_files, open, python_env, query, session, store_result};
 use crate::qdata::{Value, file, ty};
 use crate::registry::error::{Error, Result};
 use crate::registry::versions::Rule;
@@ -56,7 +56,7 @@ fn model_type(v: &Value) -> Result<String> {
 }
 
 /// Is this in-process q value a q model (a function, or a dictionary with `predict`)?
-fn is_q_model(v: &Value) -> bool {
+pub fn is_q_model(v: &Value) -> bool {
     match v {
         Value::Raw(b) => matches!(b.first(), Some(100 | 104 | 105 | 106..=111)),
         Value::Dict { .. } => v.get("predict").is_some(),
@@ -77,40 +77,13 @@ fn model_path(v: &Value) -> Option<String> {
     }
 }
 
-/// Reads a q model file from disk, checking that it is a kdb+ object file.
-fn q_model_file(path: &str) -> Result<Vec<u8>> {
-    let bytes = read_model_file(path)?;
-    if bytes.starts_with(&file::MAGIC) || bytes.starts_with(b"kxzipped") {
-        Ok(bytes)
-    } else {
-        Err(Error::arg(
-            "model",
-            format!("a q model file written by set (kdb+ header 0xff01); {path} is not one"),
-        ))
-    }
-}
-
-fn read_model_file(path: &str) -> Result<Vec<u8>> {
-    let p = Path::new(path);
-    if p.is_dir() {
-        return Err(Error::arg(
-            "model",
-            format!("a model file, but {path} is a folder"),
-        ));
-    }
-    let bytes = std::fs::read(p).map_err(|e| {
-        Error::arg(
-            "model",
-            format!("a readable model file; could not read {path}: {e}"),
-        )
-    })?;
-    if bytes.is_empty() {
-        return Err(Error::arg(
-            "model",
-            format!("a model file, but {path} is empty"),
-        ));
-    }
-    Ok(bytes)
+/// A dictionary whose every value is a file path: a keyed model given by files.
+fn keyed_paths(model: &Value) -> Option<Vec<(String, String)>> {
+    let entries = model.dict_entries().filter(|e| !e.is_empty())?;
+    entries
+        .into_iter()
+        .map(|(k, v)| model_path(&v).map(|p| (k, p)))
+        .collect()
 }
 
 /// The files of the model itself (relative to the version folder) and, for a keyed model,
@@ -118,25 +91,34 @@ fn read_model_file(path: &str) -> Result<Vec<u8>> {
 fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Vec<String>)> {
     let name = model_file(mtype);
     if let Some(path) = model_path(model) {
-        let bytes = if mtype == "q" {
-            q_model_file(&path)?
-        } else {
-            read_model_file(&path)?
-        };
-        return Ok((vec![(format!("model/{name}"), bytes)], vec![]));
+        let files = model_files::read("model", &path, mtype, &format!("model/{name}"))?;
+        return Ok((files, vec![]));
+    }
+    let single_q = mtype == "q" && (is_q_model(model) || model.get("modelInfo").is_some());
+    if single_q {
+        return Ok((vec![(format!("model/{name}"), file::write(model))], vec![]));
+    }
+    if let Some(paths) = keyed_paths(model) {
+        let mut files = vec![];
+        let mut keys = vec![];
+        for (k, path) in paths {
+            names::check_segment("model (dictionary key)", &k)?;
+            let (arg, target) = (format!("model`{k}"), format!("model/{k}/{name}"));
+            files.extend(model_files::read(&arg, &path, mtype, &target)?);
+            keys.push(k);
+        }
+        return Ok((files, keys));
     }
     if mtype != "q" {
         return Err(Error::arg(
             "model",
             format!(
-                "a file path for modelType {mtype:?} (in-process Python models are saved by \
-                 the q session's Python bridge, PyKX or embedPy); got {}",
+                "a file path (or a dictionary of them) for modelType {mtype:?}; Python model \
+                 objects are saved by the q session's Python bridge (PyKX or embedPy), and \
+                 got {}",
                 args::describe(model)
             ),
         ));
-    }
-    if is_q_model(model) || model.get("modelInfo").is_some() {
-        return Ok((vec![(format!("model/{name}"), file::write(model))], vec![]));
     }
     // A dictionary of q models: one sub-model per key.
     let Some(entries) = model.dict_entries().filter(|e| !e.is_empty()) else {
@@ -164,37 +146,34 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
     Ok((files, keys))
 }
 
-/// `requirements`: (the file written, the value recorded in modelInfo.json).
-fn requirements(v: &Value) -> Result<(Option<Vec<u8>>, Value)> {
+/// `requirements` (of `set.model` and `update.requirements`): the file to write and the
+/// value recorded in modelInfo.json. `1b` is `pip freeze` of the virtualenv the q session's
+/// Python bridge reports in `env` (`.ml.registry.i.env`; `::` without a bridge).
+pub fn requirements(v: &Value, env: &Value) -> Result<(Option<Vec<u8>>, Value)> {
+    const ARG: &str = "config`requirements";
     const EXPECTED: &str = "0b, 1b (pip freeze), a file path as a symbol, or a list of strings";
     if let Some(b) = v.as_bool() {
         if b {
-            return Err(Error::arg(
-                "config`requirements",
-                "0b, a path or a list of strings: 1b (pip freeze) needs a Python bridge \
-                 (PyKX or embedPy) loaded in this q session",
-            ));
+            let env = python_env::read(env)?;
+            let text = python_env::freeze_file(ARG, env.as_ref())?;
+            return Ok((Some(text), Value::boolean(true)));
         }
         return Ok((None, Value::boolean(false)));
     }
     if let Value::Atom { ty: ty::SYMBOL, .. } = v {
-        let path = args::path(v).ok_or_else(|| wrong("config`requirements", EXPECTED, v))?;
-        let bytes = std::fs::read(&path).map_err(|e| {
-            Error::arg(
-                "config`requirements",
-                format!("a readable requirements file; {path}: {e}"),
-            )
-        })?;
+        let path = args::path(v).ok_or_else(|| wrong(ARG, EXPECTED, v))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Error::arg(ARG, format!("a readable requirements file; {path}: {e}")))?;
         return Ok((Some(bytes), Value::string(&path)));
     }
     if let Value::List(items) = v {
         let lines: Option<Vec<String>> = items.iter().map(Value::as_str).collect();
-        let lines = lines.ok_or_else(|| wrong("config`requirements", EXPECTED, v))?;
+        let lines = lines.ok_or_else(|| wrong(ARG, EXPECTED, v))?;
         let mut text = lines.join("\n");
         text.push('\n');
         return Ok((Some(text.into_bytes()), v.clone()));
     }
-    Err(wrong("config`requirements", EXPECTED, v))
+    Err(wrong(ARG, EXPECTED, v))
 }
 
 /// `code`: the files to copy into `code/` (only `.q`, `.p` and `.py`).
@@ -228,27 +207,6 @@ fn code_files(v: &Value) -> Result<Vec<(String, Vec<u8>)>> {
         out.push((format!("code/{base}"), bytes));
     }
     Ok(out)
-}
-
-/// Python fields for `.version.info`, passed by the q wrapper from its bridge (or `::`).
-fn python_fields(env: &Value, mtype: &str) -> Vec<(String, Value)> {
-    if mtype == "q" {
-        return vec![];
-    }
-    let mut out = vec![];
-    if let Some(v) = env.get("python_version").filter(|v| v.as_str().is_some()) {
-        out.push(("python_version".to_string(), v));
-    }
-    let with_lib = ["sklearn", "keras", "torch", "xgboost", "pyspark"].contains(&mtype);
-    if let Some(v) = env
-        .get("python_library_version")
-        .filter(|v| v.as_str().is_some())
-    {
-        if with_lib {
-            out.push(("python_library_version".to_string(), v));
-        }
-    }
-    out
 }
 
 /// `set.model[folderPath;experimentName;model;modelName;modelType;config]`, plus the
@@ -293,9 +251,10 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
             major_version,
         },
     };
+    let env = python_env::read(&a[7])?;
     let (req_file, req_value) = match get("requirements") {
         None => (None, Value::boolean(false)),
-        Some(v) => requirements(&v)?,
+        Some(v) => requirements(&v, &a[7])?,
     };
     let axis = match get("axis") {
         None => Value::string(""),
@@ -320,7 +279,11 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
             requirements: req_value,
             axis,
         },
-        version_info: info::version_info(&sess.q_version, &mtype, &python_fields(&a[7], &mtype)),
+        version_info: info::version_info(
+            &sess.q_version,
+            &mtype,
+            &python_env::version_fields(env.as_ref(), &mtype),
+        ),
         keys,
     };
     let (reg, _) = open(&a[0], &a[1])?;

@@ -102,6 +102,9 @@ exports! {
     mlr_set_parameters(a, b, c, d, e, f, g);
     mlr_log_metric(a, b, c, d, e, f, g);
     mlr_get_model(a, b, c, d, e, f);
+    mlr_get_predict(a, b, c, d, e);
+    mlr_get_update(a, b, c, d, e, f);
+    mlr_reshape(a, b, c);
     mlr_get_version(a, b, c, d, e);
     mlr_get_metric(a, b, c, d, e, f);
     mlr_get_parameters(a, b, c, d, e, f);

@@ -2,6 +2,8 @@
 
 mod k;
 mod local_api;
+mod python_bridge;
+mod python_models;
 mod q_layer;
 mod walkthrough;
 
