@@ -58,24 +58,39 @@
   one:{[t;d;k;m].ml.registry.i.py.str .ml.registry.i.py.q[`save;(m;`$t;`$d;k)]}[t;d];
   $[keyed;key[model]!one'[key model;value model];one[`;model]]}
 
-/ @overview set.model's step for in-process Python models: saves the object (or each one
-/ of a dictionary) to a temporary file, calls store with the path(s) instead of the
-/ object, and removes the temporary files whatever happens. Other models go to store as
-/ they are.
+/ @overview set.model's step for Python models. A model object (or a dictionary of them) is
+/ saved to a temporary file and store gets the path(s) instead; a model file is loaded
+/ once through the bridge, when one is loaded, to check it as the original does. Anything
+/ else (q models, and every model of type "q") goes to store as it is.
 / @param model {any} the model argument of set.model
 / @param modelType {string} its model type
 / @param store {fn} stores a model given in-process or as a file path
 / @return {any} what store returns
 .ml.registry.i.py.save:{[model;modelType;store]
   t:$[-11h=type modelType;string modelType;10h=abs type modelType;(),modelType;""];
-  py:{type[x]in 105 112h};
-  keyed:$[99h=type model;$[count model;all py each value model;0b];0b];
-  if[(t~"q")or(0=count t)or not keyed or py model;:store model];
+  items:$[99h=type model;value model;enlist model];
+  if[(t~"q")or(0=count t)or 0=count items;:store model];
+  if[all{type[x]in 105 112h}each items;:.ml.registry.i.py.viaFile[t;model;store]];
+  if[(not null .ml.registry.i.py.bridge[])and all{type[x]in -11 10 11h}each items;
+    .ml.registry.i.py.check[t]each items];
+  store model}
+
+/ @overview Saves Python model objects to a temporary folder, calls store with the path(s)
+/ and removes the folder whatever happens
+.ml.registry.i.py.viaFile:{[t;model;store]
   .ml.registry.i.py.need"saving a ",t," model object";
   d:.ml.registry.i.py.str .ml.registry.i.py.q[`tempdir;enlist`];
+  keyed:99h=type model;
   r:.[{[s;t;d;k;m](1b;s .ml.registry.i.py.write[t;d;k;m])};(store;t;d;keyed;model);{(0b;x)}];
   .ml.registry.i.py.call[`discard;enlist`$d];
   $[r 0;r 1;'r 1]}
+
+/ @overview Loads a model file given to set.model through the bridge, as a check
+/ @param t {string} model type
+/ @param x {string|symbol|symbol[]} the path
+.ml.registry.i.py.check:{[t;x]
+  p:$[10h=abs type x;(),x;11h=type x;"/"sv string x;string x];
+  .ml.registry.i.py.load[t;$[":"~first p;1_p;p]];}
 
 / @overview Loads a stored Python model file (joblib, keras, torch or pyspark)
 / @param modelType {string} the model type

@@ -109,9 +109,9 @@
 
 / @overview Retrieve one sub-model of a keyed model (key :: gives them all)
 / @return {dict} `modelInfo`model
-.ml.registry.get.keyedmodel:{[folderPath;experimentName;modelName;version;key]
+.ml.registry.get.keyedmodel:{[folderPath;experimentName;modelName;version;modelKey]
   .ml.registry.i.model .ml.registry.i.getModel[.ml.registry.location;folderPath;experimentName;
-    modelName;version;key]}
+    modelName;version;modelKey]}
 
 / @overview What a model's callable receives: the input reshaped in Rust by model type and
 / axis, made a DataFrame through the Python bridge where the model wants one

@@ -40,12 +40,29 @@ pub fn models() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        remove_stale(&base);
         let dir = base.join(format!("python-models-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let script = format!("{}/tests/tools/make_models.py", env!("CARGO_MANIFEST_DIR"));
         run_python(&[&script, dir.to_str().unwrap()]);
         dir
     })
+}
+
+/// Removes the model folders of earlier test runs whose process is gone.
+fn remove_stale(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix("python-models-") else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 pub fn model(name: &str) -> String {
