@@ -113,9 +113,9 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
         return Err(Error::arg(
             "model",
             format!(
-                "a file path (or a dictionary of them) for modelType {mtype:?}; Python model \
-                 objects are saved by the q session's Python bridge (PyKX or embedPy), and \
-                 got {}",
+                "a file path (or a dictionary of them) for modelType {mtype:?} (a Python \
+                 model object is saved to a file by the q session's Python bridge, PyKX or \
+                 embedPy); got {}",
                 args::describe(model)
             ),
         ));
@@ -146,34 +146,34 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
     Ok((files, keys))
 }
 
-/// `requirements` (of `set.model` and `update.requirements`): the file to write and the
-/// value recorded in modelInfo.json. `1b` is `pip freeze` of the virtualenv the q session's
-/// Python bridge reports in `env` (`.ml.registry.i.env`; `::` without a bridge).
-pub fn requirements(v: &Value, env: &Value) -> Result<(Option<Vec<u8>>, Value)> {
-    const ARG: &str = "config`requirements";
+/// `requirements` (of `set.model` and `update.requirements`, `arg` naming it in errors):
+/// the file to write and the value recorded in modelInfo.json. `1b` is `pip freeze` of the
+/// virtualenv the q session's Python bridge reports in `env` (`.ml.registry.i.env`; `::`
+/// without a bridge).
+pub fn requirements(arg: &str, v: &Value, env: &Value) -> Result<(Option<Vec<u8>>, Value)> {
     const EXPECTED: &str = "0b, 1b (pip freeze), a file path as a symbol, or a list of strings";
     if let Some(b) = v.as_bool() {
         if b {
             let env = python_env::read(env)?;
-            let text = python_env::freeze_file(ARG, env.as_ref())?;
+            let text = python_env::freeze_file(arg, env.as_ref())?;
             return Ok((Some(text), Value::boolean(true)));
         }
         return Ok((None, Value::boolean(false)));
     }
     if let Value::Atom { ty: ty::SYMBOL, .. } = v {
-        let path = args::path(v).ok_or_else(|| wrong(ARG, EXPECTED, v))?;
+        let path = args::path(v).ok_or_else(|| wrong(arg, EXPECTED, v))?;
         let bytes = std::fs::read(&path)
-            .map_err(|e| Error::arg(ARG, format!("a readable requirements file; {path}: {e}")))?;
+            .map_err(|e| Error::arg(arg, format!("a readable requirements file; {path}: {e}")))?;
         return Ok((Some(bytes), Value::string(&path)));
     }
     if let Value::List(items) = v {
         let lines: Option<Vec<String>> = items.iter().map(Value::as_str).collect();
-        let lines = lines.ok_or_else(|| wrong(ARG, EXPECTED, v))?;
+        let lines = lines.ok_or_else(|| wrong(arg, EXPECTED, v))?;
         let mut text = lines.join("\n");
         text.push('\n');
         return Ok((Some(text.into_bytes()), v.clone()));
     }
-    Err(wrong(ARG, EXPECTED, v))
+    Err(wrong(arg, EXPECTED, v))
 }
 
 /// `code`: the files to copy into `code/` (only `.q`, `.p` and `.py`).
@@ -254,7 +254,7 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
     let env = python_env::read(&a[7])?;
     let (req_file, req_value) = match get("requirements") {
         None => (None, Value::boolean(false)),
-        Some(v) => requirements(&v, &a[7])?,
+        Some(v) => requirements("config`requirements", &v, &a[7])?,
     };
     let axis = match get("axis") {
         None => Value::string(""),

@@ -918,3 +918,63 @@ fn sklearn_get_model_info_reads_back_as_the_original_does() {
     assert_eq!(mi.get("modelName"), Some(s("skAPmodel")));
     assert_eq!(mi.get("version"), Some(Value::floats(&[1.0, 0.0])));
 }
+
+#[test]
+fn python_files_version_in_experiments_as_q_models_do() {
+    // Case 9 with files: two sklearn models in "cluster", the second with major:1b.
+    // Case 16: a torch model stored twice with a .p code file; 1 0 reads back as such.
+    let r = Reg::new("pyversions");
+    r.new_registry();
+    let in_exp = |exp: &str, m: Value, name: &str, mtype: &str, cfg: Value| {
+        let args = [r.folder(), s(exp), m, s(name), s(mtype), cfg, null()];
+        r.call("mlr_set_model", &args).unwrap();
+    };
+    let sk = || s(&model("sklearn.joblib"));
+    in_exp("cluster", sk(), "skAPmodel", "sklearn", null());
+    let major = dict(vec![("major", Value::boolean(true))]);
+    in_exp("cluster", sk(), "skAPmodel", "sklearn", major);
+    let code = r.scratch.join("torch.p");
+    std::fs::write(&code, "import torch\n").unwrap();
+    let cfg = || dict(vec![("code", sym(code.to_str().unwrap()))]);
+    for _ in 0..2 {
+        in_exp(
+            "torchexp",
+            s(&model("torch-zip.pt")),
+            "torchModel",
+            "torch",
+            cfg(),
+        );
+    }
+    let rows = r.rows();
+    assert_eq!(
+        rows,
+        vec![
+            ("cluster".into(), "skAPmodel".into(), (1, 0)),
+            ("cluster".into(), "skAPmodel".into(), (2, 0)),
+            ("torchexp".into(), "torchModel".into(), (1, 0)),
+            ("torchexp".into(), "torchModel".into(), (1, 1)),
+        ]
+    );
+    let got = r.ok(
+        "mlr_get_model",
+        &[r.folder(), null(), s("torchModel"), ver(1, 0), null()],
+    );
+    let entry = got.get("models").unwrap();
+    let mi = entry
+        .get("modelInfo")
+        .unwrap()
+        .get("registry")
+        .unwrap()
+        .get("modelInformation")
+        .unwrap();
+    assert_eq!(mi.get("modelName"), Some(s("torchModel")));
+    assert_eq!(mi.get("version"), Some(Value::floats(&[1.0, 0.0])));
+    let code_files = got.get("code").unwrap().items();
+    assert_eq!(code_files.len(), 1);
+    assert!(
+        code_files[0]
+            .as_str()
+            .unwrap()
+            .ends_with("/1.0/code/torch.p")
+    );
+}
