@@ -103,11 +103,12 @@
   .ml.registry.i.model .ml.registry.i.getModel[.ml.registry.location;folderPath;experimentName;
     modelName;version;::]}
 
-/ @overview Retrieve one sub-model of a keyed model (key :: gives them all)
+/ @overview Retrieve one sub-model of a keyed model (modelKey :: gives them all)
+/ @param modelKey {symbol|null} the key of the sub-model
 / @return {dict} `modelInfo`model
-.ml.registry.get.keyedmodel:{[folderPath;experimentName;modelName;version;key]
+.ml.registry.get.keyedmodel:{[folderPath;experimentName;modelName;version;modelKey]
   .ml.registry.i.model .ml.registry.i.getModel[.ml.registry.location;folderPath;experimentName;
-    modelName;version;key]}
+    modelName;version;modelKey]}
 
 / @overview The environment a version was stored from (.version.info)
 / @return {dict} q_version, model_type and, for Python models, python_version(s)
