@@ -1,5 +1,6 @@
 //! Drives the built extension the way q does (see `k.rs`), one behaviour per test.
 
+mod bad_inputs;
 mod concurrency;
 mod k;
 mod local_api;
