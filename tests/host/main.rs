@@ -5,6 +5,7 @@ mod concurrency;
 mod k;
 mod local_api;
 mod q_layer;
+mod reference_cases;
 mod walkthrough;
 
 use mlregistry::qdata::{Data, Value};
