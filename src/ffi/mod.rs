@@ -89,7 +89,8 @@ macro_rules! exports {
             }
         )*
         /// The C symbols defined above (checked against `api::EXPORTS` by a test).
-        pub const DEFINED: &[(&str, usize)] = &[$((stringify!($name), [$(stringify!($arg)),*].len())),*];
+        pub const DEFINED: &[(&str, usize)] =
+            &[$((stringify!($name), [$(stringify!($arg)),*].len())),*];
     };
 }
 

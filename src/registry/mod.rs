@@ -271,7 +271,8 @@ impl Registry {
             if !self.storage.create_only(&key.version_info(), &vinfo)? {
                 if let versions::Rule::Exact(_) = new.rule {
                     return Err(Error::Conflict(format!(
-                        "{} exists without a modelStore row (being written by another                          process, or left by an interrupted one); choose another version",
+                        "{} exists without a modelStore row (being written by another \
+                         process, or left by an interrupted one); choose another version",
                         self.shown(&key.dir())
                     )));
                 }
