@@ -104,7 +104,8 @@
   m:.ml.registry.i.try[.ml.registry.i.model;r];
   if[99h=type m;if[(enlist`error)~key m;
     :config,enlist[`mlr_monitor]!enlist`latency`predictions!2#enlist m]];
-  t:$[r`keyed;first value r`models;r`models]`modelType;
+  e:$[r`keyed;first value r`models;r`models];
+  t:e`modelType;
   .ml.registry.i.monitorInputs[$[r`keyed;{x`model}each m;m`model];t;config]}
 
 / @overview Update a stored model's requirements, monitoring statistics (data, with the

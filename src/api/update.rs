@@ -37,12 +37,32 @@ fn measurement(v: Option<Value>, what: &str) -> std::result::Result<Value, Strin
     }
 }
 
+/// The value under `key` of a q dictionary, also when its values are a table: q makes a
+/// list of dictionaries with the same keys into one, so `` k!(d1;d2) `` arrives that way.
+fn entry(d: &Value, key: &str) -> Option<Value> {
+    let Value::Dict { keys, values, .. } = d else {
+        return None;
+    };
+    let Value::Table { columns, data } = values.as_ref() else {
+        return d.get(key);
+    };
+    let row = keys
+        .items()
+        .iter()
+        .position(|k| k.as_text().as_deref() == Some(key))?;
+    let cells = data.iter().map(|c| c.item(row).unwrap_or_else(Value::null));
+    Some(Value::dict_general(
+        columns.iter().cloned().zip(cells).collect(),
+    ))
+}
+
 /// One model's measurements inside the [`MEASURED`] config value: the entry for `key`
 /// (keyed models), or the value itself when it holds the measurements directly.
 fn measured_for(measured: Option<&Value>, key: Option<&str>) -> Option<Value> {
     let m = measured?;
+    let direct = entry(m, "latency").is_some() || entry(m, "predictions").is_some();
     match key {
-        Some(k) if m.get("latency").is_none() && m.get("predictions").is_none() => m.get(k),
+        Some(k) if !direct => entry(m, k),
         _ => Some(m.clone()),
     }
 }
@@ -56,9 +76,12 @@ fn data_edits(label: &str, data: &Value, measured: Option<Value>, bins: i64) -> 
         ));
         return vec![];
     }
-    let latency = measurement(measured.as_ref().and_then(|m| m.get("latency")), "timings");
+    let latency = measurement(
+        measured.as_ref().and_then(|m| entry(m, "latency")),
+        "timings",
+    );
     let predictions = measurement(
-        measured.as_ref().and_then(|m| m.get("predictions")),
+        measured.as_ref().and_then(|m| entry(m, "predictions")),
         "predictions",
     );
     table_statistics(

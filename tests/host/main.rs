@@ -2,6 +2,7 @@
 
 mod k;
 mod local_api;
+mod monitoring;
 mod q_layer;
 mod walkthrough;
 
