@@ -165,7 +165,7 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
 }
 
 /// `requirements`: (the file written, the value recorded in modelInfo.json).
-fn requirements(v: &Value) -> Result<(Option<Vec<u8>>, Value)> {
+pub(super) fn requirements(v: &Value) -> Result<(Option<Vec<u8>>, Value)> {
     const EXPECTED: &str = "0b, 1b (pip freeze), a file path as a symbol, or a list of strings";
     if let Some(b) = v.as_bool() {
         if b {
@@ -305,6 +305,7 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
     if let Some(code) = get("code") {
         files.extend(code_files(&code)?);
     }
+    let monitoring = super::update::for_set_model(&model_name, &keys, &cfg)?;
     let sess = session::current();
     let new = NewModel {
         experiment,
@@ -325,6 +326,7 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
     };
     let (reg, _) = open(&a[0], &a[1])?;
     let stored = reg.set_model(new)?;
+    super::update::after_set_model(&reg, &stored, &monitoring)?;
     Ok(store_result(
         Value::guid(stored.row.unique_id),
         &stored.store,

@@ -7,8 +7,10 @@ pub mod info;
 pub mod layout;
 pub mod lookup;
 pub mod metrics;
+pub mod monitor;
 pub mod names;
 pub mod store;
+pub mod update;
 pub mod versions;
 
 use crate::qdata::{Value, json, time};

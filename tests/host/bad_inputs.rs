@@ -116,6 +116,78 @@ const SPECS: &[(&str, &[&str])] = &[
             "codeFile",
         ],
     ),
+    (
+        "mlr_update_config",
+        &[
+            "folderPath",
+            "experimentName",
+            "modelName",
+            "version",
+            "config",
+        ],
+    ),
+    (
+        "mlr_update_requirements",
+        &[
+            "folderPath",
+            "experimentName",
+            "modelName",
+            "version",
+            "requirements",
+        ],
+    ),
+    (
+        "mlr_update_latency",
+        &[
+            "folderPath",
+            "experimentName",
+            "modelName",
+            "version",
+            "*",
+            "-",
+        ],
+    ),
+    (
+        "mlr_update_nulls",
+        &["folderPath", "experimentName", "modelName", "version", "*"],
+    ),
+    (
+        "mlr_update_infinity",
+        &["folderPath", "experimentName", "modelName", "version", "*"],
+    ),
+    (
+        "mlr_update_csi",
+        &["folderPath", "experimentName", "modelName", "version", "*"],
+    ),
+    (
+        "mlr_update_psi",
+        &[
+            "folderPath",
+            "experimentName",
+            "modelName",
+            "version",
+            "*",
+            "-",
+        ],
+    ),
+    (
+        "mlr_update_type",
+        &[
+            "folderPath",
+            "experimentName",
+            "modelName",
+            "version",
+            "format",
+        ],
+    ),
+    (
+        "mlr_update_supervise",
+        &["folderPath", "experimentName", "modelName", "version", "*"],
+    ),
+    (
+        "mlr_update_schema",
+        &["folderPath", "experimentName", "modelName", "version", "*"],
+    ),
 ];
 
 /// A good value for an argument of `export` against a registry holding model "m" 1.0 with a
@@ -132,6 +204,8 @@ fn good(r: &Reg, export: &str, arg: &str) -> Value {
         "paramName" | "paramFile" => s("p"),
         "metricName" => sym("acc"),
         "codeFile" => s("c.q"),
+        "requirements" => Value::List(vec![s("numpy")]),
+        "format" => s("q"),
         other => panic!("no good value for {other}"),
     }
 }

@@ -4,6 +4,7 @@ mod bad_inputs;
 mod concurrency;
 mod k;
 mod local_api;
+mod monitoring;
 mod q_layer;
 mod reference_cases;
 mod walkthrough;
