@@ -27,4 +27,4 @@ system"l ",.ml.registry.i.home,"/q/update.q"
 
 / Flags, config file and location are read in Rust; a bad flag stops loading.
 .ml.registry.location:@[.ml.registry.i.init[.z.x;.z.K;.z.k];.ml.registry.i.home;
-  {-2"mlregistry: ",x;$[.z.f like "*init.q";exit 1;'x]}]
+  {-2"mlregistry: ",x;if[.z.f like "*init.q";exit 1];'x}]

@@ -25,7 +25,7 @@
       "_mlr_sys.modules['mlregistry_bridge']=_mlr_m";
       "del _mlr_u, _mlr_sys, _mlr_s, _mlr_m");
     $[b~`pykx;.pykx.pyexec code;.p.e code];
-    .ml.registry.i.py.loaded:b];
+    `.ml.registry.i.py.loaded set b];
   b}
 
 / @overview Calls a function of the Python half
@@ -106,13 +106,16 @@
   .ml.registry.i.py.need"loading ",path;
   .ml.registry.i.py.call[`load_code;enlist`$path];}
 
-/ @overview The predict callable of a Python model, giving q data back
-/ @param t {symbol} the model type (sklearn, xgboost, keras, torch, pyspark)
+/ @overview The prediction function of a Python model: the input transform (see
+/ .ml.registry.i.input), the model's predict callable, and the result converted to q
+/ @param t {symbol|string} the model type (sklearn, xgboost, keras, torch, pyspark)
 / @param m {foreign} the model
+/ @param a {boolean} axis
 / @return {fn} unary
-.ml.registry.i.py.predictor:{[t;m]
+.ml.registry.i.py.predictor:{[t;m;a]
+  t:$[-11h=type t;t;`$t];
   .ml.registry.i.py.need"predicting with a ",string[t]," model";
-  {[f;x]r:f x;r`}.ml.registry.i.py.call[`predictor;(t;m)]}
+  {[f;t;a;x]r:f .ml.registry.i.input[t;a;x];r`}[.ml.registry.i.py.call[`predictor;(t;m)];t;a]}
 
 / @overview The update callable of a Python model (sklearn partial_fit)
 / @return {foreign} callable giving the updated model

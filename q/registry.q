@@ -107,7 +107,8 @@
   .ml.registry.i.model .ml.registry.i.getModel[.ml.registry.location;folderPath;experimentName;
     modelName;version;::]}
 
-/ @overview Retrieve one sub-model of a keyed model (key :: gives them all)
+/ @overview Retrieve one sub-model of a keyed model (modelKey :: gives them all)
+/ @param modelKey {symbol|null} the key of the sub-model
 / @return {dict} `modelInfo`model
 .ml.registry.get.keyedmodel:{[folderPath;experimentName;modelName;version;modelKey]
   .ml.registry.i.model .ml.registry.i.getModel[.ml.registry.location;folderPath;experimentName;
@@ -129,9 +130,9 @@
   r:.ml.registry.i.getPredict[.ml.registry.location;folderPath;experimentName;modelName;
     version];
   m:(.ml.registry.i.model r)`model;
-  py:(type[m]in 105 112h)&r[`type]in`sklearn`xgboost`keras`torch`pyspark;
-  f:$[99h=type m;m`predict;py;.ml.registry.i.py.predictor[r`type;m];m];
-  {[f;t;a;x]f .ml.registry.i.input[t;a;x]}[f;r`type;r`axis]}
+  if[(type[m]in 105 112h)&r[`type]in`sklearn`xgboost`keras`torch`pyspark;
+    :.ml.registry.i.py.predictor[r`type;m;r`axis]];
+  {[f;t;a;x]f .ml.registry.i.input[t;a;x]}[$[99h=type m;m`predict;m];r`type;r`axis]}
 
 / @overview An update function: the model's update callable after the input transform
 / @param supervised {boolean} 1b: the function takes features and target

@@ -193,23 +193,31 @@ cmd_status() {
   return $rc
 }
 
-cmd_stop() {
-  [[ -f "$PIDS" ]] || { echo "not running"; return 0; }
-  local name pid port
-  while read -r name pid port; do
-    [[ "$pid" =~ ^[0-9]+$ ]] || continue
-    if owned "$name" "$pid"; then
-      kill_group "$name" "$pid"; echo "stopped $name (pid $pid)"
-    else
-      echo "$name (pid $pid) was not running"
-    fi
-  done <"$PIDS"
-  rm -f "$PIDS" "$ENVF"
+cmd_stop() { # also stops what an interrupted start left in $PIDS.new
+  [[ -f "$PIDS" || -f "$PIDS.new" ]] || { echo "not running"; return 0; }
+  local name pid port f
+  for f in "$PIDS" "$PIDS.new"; do
+    [[ -f "$f" ]] || continue
+    while read -r name pid port; do
+      [[ "$pid" =~ ^[0-9]+$ ]] || continue
+      if owned "$name" "$pid"; then
+        kill_group "$name" "$pid"; echo "stopped $name (pid $pid)"
+      else
+        echo "$name (pid $pid) was not running"
+      fi
+    done <"$f"
+    rm -f "$f"
+  done
+  rm -f "$ENVF"
 }
 
 cmd_start() {
   need_tools
   mkdir -p "$RUN"
+  if [[ -f "$PIDS.new" && ! -f "$PIDS" ]]; then
+    echo "emulators: stopping what an interrupted start left" >&2
+    cmd_stop >/dev/null
+  fi
   if [[ -f "$PIDS" ]]; then
     if cmd_status >/dev/null; then
       cmd_status; echo "already running; env: $ENVF"; return 0
@@ -257,7 +265,6 @@ cmd_start() {
   ((ok)) && { wait_ready gcs "$gcspid" "$gcsport" 20 || ok=0; }
   ((ok)) && { wait_ready azure "$azpid" "$azport" 30 || ok=0; }
   if ((!ok)); then
-    mv "$NEW" "$PIDS"
     cmd_stop >&2
     die "start failed (logs in $RUN)"
   fi

@@ -177,11 +177,21 @@ exec "$(dirname "$(readlink -f "$0")")/../venv/bin/python" "$@"'
   else log bin "already present ($TOOLS/bin)"; fi
 }
 
-comp_kx
-comp_venv
-comp_npm
-comp_libsecret
-comp_tls
-comp_bin
+# With arguments, only the named components (e.g. `kx` for the demo); else all of them.
+if (($#)); then
+  for c in "$@"; do
+    case "$c" in
+      kx | venv | npm | libsecret | tls | bin) "comp_$c" ;;
+      *) echo "test-env.sh: unknown component $c (kx venv npm libsecret tls bin)" >&2; exit 2 ;;
+    esac
+  done
+else
+  comp_kx
+  comp_venv
+  comp_npm
+  comp_libsecret
+  comp_tls
+  comp_bin
+fi
 ms=$(( ($(date +%s%N) - START_NS) / 1000000 ))
 printf '%-10s %d.%03ds\n' total $((ms / 1000)) $((ms % 1000))

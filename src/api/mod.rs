@@ -11,6 +11,7 @@ pub mod predict;
 pub mod python_env;
 pub mod reshape;
 pub mod session;
+pub mod update;
 
 use crate::qdata::{Data, Value, ty};
 use crate::registry::error::{Error, Result};
@@ -547,6 +548,76 @@ pub const EXPORTS: &[Export] = &[
         arity: 3,
         wrapper: "",
         run: query_model_store,
+    },
+    Export {
+        public: &[("update.config", 5)],
+        symbol: "mlr_update_config",
+        arity: 6,
+        wrapper: "loads the model and measures it on data (latency, predictions)",
+        run: update::update_config,
+    },
+    Export {
+        public: &[("update.requirements", 5)],
+        symbol: "mlr_update_requirements",
+        arity: 6,
+        wrapper: "",
+        run: update::update_requirements,
+    },
+    Export {
+        public: &[("update.latency", 6)],
+        symbol: "mlr_update_latency",
+        arity: 7,
+        wrapper: "times the model on 30 rows of data",
+        run: update::update_latency,
+    },
+    Export {
+        public: &[("update.nulls", 5)],
+        symbol: "mlr_update_nulls",
+        arity: 6,
+        wrapper: "",
+        run: update::update_nulls,
+    },
+    Export {
+        public: &[("update.infinity", 5)],
+        symbol: "mlr_update_infinity",
+        arity: 6,
+        wrapper: "",
+        run: update::update_infinity,
+    },
+    Export {
+        public: &[("update.csi", 5)],
+        symbol: "mlr_update_csi",
+        arity: 6,
+        wrapper: "",
+        run: update::update_csi,
+    },
+    Export {
+        public: &[("update.psi", 6)],
+        symbol: "mlr_update_psi",
+        arity: 7,
+        wrapper: "applies the model to data",
+        run: update::update_psi,
+    },
+    Export {
+        public: &[("update.type", 5)],
+        symbol: "mlr_update_type",
+        arity: 6,
+        wrapper: "",
+        run: update::update_type,
+    },
+    Export {
+        public: &[("update.supervise", 5)],
+        symbol: "mlr_update_supervise",
+        arity: 6,
+        wrapper: "",
+        run: update::update_supervise,
+    },
+    Export {
+        public: &[("update.schema", 5)],
+        symbol: "mlr_update_schema",
+        arity: 6,
+        wrapper: "",
+        run: update::update_schema,
     },
     Export {
         public: &[("delete.registry", 2)],

@@ -264,6 +264,7 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
     if let Some(code) = get("code") {
         files.extend(code_files(&code)?);
     }
+    let monitoring = super::update::for_set_model(&model_name, &keys, &cfg)?;
     let sess = session::current();
     let new = NewModel {
         experiment,
@@ -288,6 +289,7 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
     };
     let (reg, _) = open(&a[0], &a[1])?;
     let stored = reg.set_model(new)?;
+    super::update::after_set_model(&reg, &stored, &monitoring)?;
     Ok(store_result(
         Value::guid(stored.row.unique_id),
         &stored.store,

@@ -89,7 +89,8 @@ macro_rules! exports {
             }
         )*
         /// The C symbols defined above (checked against `api::EXPORTS` by a test).
-        pub const DEFINED: &[(&str, usize)] = &[$((stringify!($name), [$(stringify!($arg)),*].len())),*];
+        pub const DEFINED: &[(&str, usize)] =
+            &[$((stringify!($name), [$(stringify!($arg)),*].len())),*];
     };
 }
 
@@ -110,6 +111,16 @@ exports! {
     mlr_get_parameters(a, b, c, d, e, f);
     mlr_get_model_store(a, b, c);
     mlr_query_model_store(a, b, c);
+    mlr_update_config(a, b, c, d, e, f);
+    mlr_update_requirements(a, b, c, d, e, f);
+    mlr_update_latency(a, b, c, d, e, f, g);
+    mlr_update_nulls(a, b, c, d, e, f);
+    mlr_update_infinity(a, b, c, d, e, f);
+    mlr_update_csi(a, b, c, d, e, f);
+    mlr_update_psi(a, b, c, d, e, f, g);
+    mlr_update_type(a, b, c, d, e, f);
+    mlr_update_supervise(a, b, c, d, e, f);
+    mlr_update_schema(a, b, c, d, e, f);
     mlr_delete_registry(a, b, c);
     mlr_delete_experiment(a, b, c);
     mlr_delete_model(a, b, c, d, e);

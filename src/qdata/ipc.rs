@@ -360,4 +360,21 @@ mod tests {
             assert!(decode(&bytes[..cut]).is_err());
         }
     }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for len in 0..4000usize {
+            let bytes: Vec<u8> = (0..len % 97)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect();
+            let _ = decode(&bytes);
+            let _ = decode_message(&bytes);
+        }
+    }
 }

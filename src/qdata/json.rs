@@ -425,4 +425,23 @@ mod tests {
         let j = to_json(&Value::string(s));
         assert_eq!(from_json(&j).unwrap(), Value::string(s));
     }
+
+    #[test]
+    fn malformed_text_is_an_error_not_a_panic() {
+        let alphabet = b"{}[]\":,0123456789.-+eEinftrulsa \\u";
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for len in 0..3000usize {
+            let text: String = (0..len % 41)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    alphabet[(x % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            let _ = from_json(&text);
+        }
+        assert!(from_json("{\"a\":").is_err());
+        assert!(from_json("[1,2").is_err());
+    }
 }

@@ -7,8 +7,10 @@ pub mod info;
 pub mod layout;
 pub mod lookup;
 pub mod metrics;
+pub mod monitor;
 pub mod names;
 pub mod store;
+pub mod update;
 pub mod versions;
 
 use crate::qdata::{Value, json, time};
@@ -271,7 +273,8 @@ impl Registry {
             if !self.storage.create_only(&key.version_info(), &vinfo)? {
                 if let versions::Rule::Exact(_) = new.rule {
                     return Err(Error::Conflict(format!(
-                        "{} exists without a modelStore row (being written by another                          process, or left by an interrupted one); choose another version",
+                        "{} exists without a modelStore row (being written by another \
+                         process, or left by an interrupted one); choose another version",
                         self.shown(&key.dir())
                     )));
                 }

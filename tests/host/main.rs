@@ -1,10 +1,14 @@
 //! Drives the built extension the way q does (see `k.rs`), one behaviour per test.
 
+mod bad_inputs;
+mod concurrency;
 mod k;
 mod local_api;
+mod monitoring;
 mod python_bridge;
 mod python_models;
 mod q_layer;
+mod reference_cases;
 mod walkthrough;
 
 use mlregistry::qdata::{Data, Value};

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Check q source files with qls (PyPI q-lang-server, a stdio language server).
 
-usage: qls_check.py [--qls PATH] [--timeout SECS] [--ignore REGEX]... FILE...
+usage: qls_check.py [--qls PATH] [--timeout SECS] [--root DIR] [--syntax-only]
+                    [--ignore REGEX]... FILE...
 
 Starts one qls, sends initialize / initialized, opens each file (didOpen) and
 collects the textDocument/publishDiagnostics for it (waits at most --timeout
@@ -11,9 +12,16 @@ column; severity 1=error 2=warning 3=info 4=hint). Exit status: 0 if no diagnost
 has severity 1 or 2, 1 if any does, 2 on a usage or protocol failure (qls missing,
 died, or no diagnostics for a file in time). Standard library only.
 
-Note: qls 1.0.5 also reports unused locals/arguments ("'y' is defined but never
-used.") with severity 1. `--ignore 'never used'` still prints such diagnostics,
-tagged [ignored], but does not fail on them. `k)` lines are reported as errors.
+Note: qls 1.0.5 also lints. It reports unused locals/arguments ("'y' is defined
+but never used.") with severity 1 and names it cannot resolve ("cannot find name
+'.x.y'", e.g. functions defined by a shared library or another file) with
+severity 2. `--ignore REGEX` still prints matching diagnostics, tagged [ignored],
+but does not fail on them; `--syntax-only` ignores those two lints (so only
+parse errors such as unexpected `)]}`, unclosed `{[(` or strings fail).
+`k)` lines are reported as errors.
+qls indexes every .q file under the workspace root (default: the common parent
+directory of FILEs; --root to choose): a name defined in any of them counts as
+defined/used, so results depend on the files that sit beside the checked ones.
 """
 
 import argparse
@@ -111,7 +119,12 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=10.0, help="max seconds per file")
     ap.add_argument("--ignore", action="append", default=[], metavar="REGEX",
                     help="do not fail on diagnostics whose message matches (repeatable)")
+    ap.add_argument("--root", help="workspace root qls indexes (default: common parent)")
+    ap.add_argument("--syntax-only", action="store_true",
+                    help="ignore the 'never used' and 'cannot find name' lints")
     args = ap.parse_args(argv)
+    if args.syntax_only:
+        args.ignore += [r"is defined but never used", r"^cannot find name "]
     if not args.qls or not os.access(args.qls, os.X_OK):
         print("qls_check: qls not found (run scripts/test-env.sh)", file=sys.stderr)
         return 2
@@ -122,7 +135,10 @@ def main(argv=None):
             print("qls_check: no such file: {}".format(p), file=sys.stderr)
             return 2
     by_uri = {p.as_uri(): f for p, f in zip(paths, args.files)}
-    root = pathlib.Path(os.path.commonpath([str(p.parent) for p in paths]))
+    if args.root:
+        root = pathlib.Path(args.root).resolve()
+    else:
+        root = pathlib.Path(os.path.commonpath([str(p.parent) for p in paths]))
 
     lsp = Lsp([args.qls])
     diags = {}
