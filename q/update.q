@@ -3,8 +3,8 @@
 / (timing it on rows, predicting on the table) and passes on what it measured.
 
 / C functions
-.ml.registry.i.updateConfig:.ml.registry.i.lib[`mlr_update_config;6]
-.ml.registry.i.updateRequirements:.ml.registry.i.lib[`mlr_update_requirements;6]
+.ml.registry.i.updateConfig:.ml.registry.i.lib[`mlr_update_config;7]
+.ml.registry.i.updateRequirements:.ml.registry.i.lib[`mlr_update_requirements;7]
 .ml.registry.i.updateLatency:.ml.registry.i.lib[`mlr_update_latency;7]
 .ml.registry.i.updateNulls:.ml.registry.i.lib[`mlr_update_nulls;6]
 .ml.registry.i.updateInfinity:.ml.registry.i.lib[`mlr_update_infinity;6]
@@ -122,14 +122,14 @@
       version;::];
     config:.ml.registry.i.storedInputs[r;config]]];
   .ml.registry.i.updateConfig[.ml.registry.location;folderPath;experimentName;modelName;
-    version;config]}
+    version;config;.ml.registry.i.env"python"]}
 
 / @overview Rewrite a stored model's requirements.txt
 / @param requirements {string[]|symbol|boolean} list of requirements, a file, or 0b
 / @return {null}
 .ml.registry.update.requirements:{[folderPath;experimentName;modelName;version;requirements]
   .ml.registry.i.updateRequirements[.ml.registry.location;folderPath;experimentName;
-    modelName;version;requirements]}
+    modelName;version;requirements;.ml.registry.i.env"python"]}
 
 / @overview Time a q model on the first 30 rows of data (as row dictionaries); avg and std
 / of the seconds per call become the latency statistics

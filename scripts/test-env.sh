@@ -39,6 +39,8 @@ VENV_PKGS=(
   azure-storage-blob
   scikit-learn
   joblib
+  pandas
+  lz4
 )
 NPM_PKGS=('@azure-tools/azcopy-linux@10.32.2' 'azurite@3.35.0')
 

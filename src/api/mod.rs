@@ -552,15 +552,15 @@ pub const EXPORTS: &[Export] = &[
     Export {
         public: &[("update.config", 5)],
         symbol: "mlr_update_config",
-        arity: 6,
+        arity: 7,
         wrapper: "loads the model and measures it on data (latency, predictions)",
         run: update::update_config,
     },
     Export {
         public: &[("update.requirements", 5)],
         symbol: "mlr_update_requirements",
-        arity: 6,
-        wrapper: "",
+        arity: 7,
+        wrapper: "passes the Python bridge's pip freeze for requirements 1b",
         run: update::update_requirements,
     },
     Export {

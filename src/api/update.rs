@@ -347,16 +347,16 @@ pub fn update_supervise(a: &[Value]) -> Result<Value> {
     set_statistic(&reg, &key, "supervised", a[5].clone())
 }
 
-/// `requirements.txt` for a requirements value, with errors naming `arg`. No Python bridge
-/// facts reach these exports, so `1b` is the error saying a bridge is needed.
-fn requirements_file(arg: &str, v: &Value) -> Result<Option<Vec<u8>>> {
-    Ok(models::requirements(arg, v, &Value::null())?.0)
+/// `requirements.txt` for a requirements value, with errors naming `arg`; `env` is the
+/// bridge's report (`::` without one), which `1b` (pip freeze) needs.
+fn requirements_file(arg: &str, v: &Value, env: &Value) -> Result<Option<Vec<u8>>> {
+    Ok(models::requirements(arg, v, env)?.0)
 }
 
 /// `update.requirements[folderPath;experimentName;modelName;version;requirements]`:
 /// rewrites `requirements.txt` (`0b` changes nothing, as in the original).
 pub fn update_requirements(a: &[Value]) -> Result<Value> {
-    let file = requirements_file("requirements", &a[5])?;
+    let file = requirements_file("requirements", &a[5], &a[6])?;
     let (reg, key) = target(a)?;
     if let Some(bytes) = file {
         let update = VersionUpdate {
@@ -377,7 +377,7 @@ pub fn update_config(a: &[Value]) -> Result<Value> {
     let cfg = config("config", &a[5])?;
     let get = |k: &str| cfg.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let file = match get("requirements") {
-        Some(r) => requirements_file("config`requirements", &r)?,
+        Some(r) => requirements_file("config`requirements", &r, &a[6])?,
         None => None,
     };
     let (reg, key) = target(a)?;

@@ -111,8 +111,8 @@ exports! {
     mlr_get_parameters(a, b, c, d, e, f);
     mlr_get_model_store(a, b, c);
     mlr_query_model_store(a, b, c);
-    mlr_update_config(a, b, c, d, e, f);
-    mlr_update_requirements(a, b, c, d, e, f);
+    mlr_update_config(a, b, c, d, e, f, g);
+    mlr_update_requirements(a, b, c, d, e, f, g);
     mlr_update_latency(a, b, c, d, e, f, g);
     mlr_update_nulls(a, b, c, d, e, f);
     mlr_update_infinity(a, b, c, d, e, f);

@@ -138,6 +138,7 @@ const SPECS: &[(&str, &[&str])] = &[
             "modelName",
             "version",
             "config",
+            "-",
         ],
     ),
     (
@@ -148,6 +149,7 @@ const SPECS: &[(&str, &[&str])] = &[
             "modelName",
             "version",
             "requirements",
+            "-",
         ],
     ),
     (

@@ -185,6 +185,10 @@ impl Ext {
     /// Calls export `name` with K arguments; checks argument reference counts and the
     /// balance of allocations, then reads the result.
     pub fn call_k(&self, name: &str, args: &[K]) -> Outcome {
+        // q would crash calling a C function with the wrong number of arguments: check first.
+        if let Some(e) = mlregistry::api::export(name) {
+            assert_eq!(args.len(), e.arity, "{name} takes {} arguments", e.arity);
+        }
         let f = self.sym(name);
         let before: Vec<i32> = args.iter().map(|k| unsafe { (**k).r }).collect();
         ALLOCS.with(|a| a.set(0));

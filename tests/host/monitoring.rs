@@ -91,6 +91,10 @@ fn update(r: &Reg, export: &str, name: &str, v: (i64, i64), rest: Vec<Value>) ->
     let mut a = vec![r.folder()];
     a.extend(lookup(name, v));
     a.extend(rest);
+    if ["mlr_update_config", "mlr_update_requirements"].contains(&export) {
+        // The wrapper's Python environment: `::`, no bridge.
+        a.push(null());
+    }
     r.call(export, &a)
 }
 
@@ -388,7 +392,14 @@ fn update_config_writes_requirements_statistics_and_supervise() {
         ("supervise", Value::boolean(true)),
         ("mlr_monitor", measured(Value::longs(&[0, 1]))),
     ]);
-    let a = vec![r.folder(), s("cluster"), s("skAPmodel"), null(), cfg];
+    let a = vec![
+        r.folder(),
+        s("cluster"),
+        s("skAPmodel"),
+        null(),
+        cfg,
+        null(),
+    ];
     assert_eq!(r.ok("mlr_update_config", &a), null());
 
     let dir = "namedExperiments/cluster/skAPmodel/2.0";
@@ -801,6 +812,9 @@ fn every_update_export_names_a_wrong_lookup_argument() {
             let mut a = vec![r.folder(), null(), s("config-model"), ver(1, 0)];
             a[pos] = bad;
             a.extend(rest.clone());
+            if ["mlr_update_config", "mlr_update_requirements"].contains(&export) {
+                a.push(null());
+            }
             let e = r.err(export, &a);
             assert!(
                 e.starts_with(&format!("{name}: expected")),
@@ -875,4 +889,43 @@ fn the_bins_flag_sets_the_number_of_bins() {
     let v = stat(&unnamed_info(&r, "config-model", "1.0"), "csi").1;
     // 8 values, 4 bins: positions 0.25*7 = 1.75, 3.5, 5.25 -> 2.75 4.5 6.25.
     assert_eq!(keys(&v.get("x").unwrap()), ["2.75", "4.5", "6.25", "0w"]);
+}
+
+#[test]
+fn update_requirements_1b_writes_the_bridges_pip_freeze() {
+    let r = config_model();
+    let env = dict(vec![
+        ("python_version", s("3.11.7")),
+        ("executable", s("/venv/bin/python")),
+        ("prefix", s("/venv")),
+        ("base_prefix", s("/usr")),
+        (
+            "pip_freeze",
+            Value::List(vec![s("numpy==2.0.0"), s("pandas==2.2.0")]),
+        ),
+    ]);
+    let base = vec![
+        r.folder(),
+        null(),
+        s("config-model"),
+        ver(1, 0),
+        Value::boolean(true),
+    ];
+    let mut a = base.clone();
+    a.push(env);
+    r.ok("mlr_update_requirements", &a);
+    let p = r
+        .scratch
+        .join("KX_ML_REGISTRY/unnamedExperiments/config-model/1.0/requirements.txt");
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        "numpy==2.0.0\npandas==2.2.0\n"
+    );
+    let mut a = base;
+    a.push(null());
+    let e = r.err("mlr_update_requirements", &a);
+    assert!(
+        e.starts_with("requirements:") && e.contains("Python bridge"),
+        "{e}"
+    );
 }
