@@ -95,7 +95,7 @@ pub fn version(arg: &str, v: &Value) -> Result<Option<(i64, i64)>> {
     pair(v).map(Some).ok_or_else(|| {
         wrong(
             arg,
-            ":: or a version as a pair of whole numbers such as 1 0 or 1 0i",
+            ":: or a version as a pair of whole numbers from 0 to 2147483647 such as 1 0 or 1 0i",
             v,
         )
     })
@@ -122,30 +122,43 @@ pub fn pair(v: &Value) -> Option<(i64, i64)> {
             data: Data::Float(x),
             ty: ty::FLOAT,
             ..
-        } if x.iter().all(|f| f.fract() == 0.0 && f.is_finite()) => {
+        } if x
+            .iter()
+            .all(|f| f.fract() == 0.0 && f.abs() <= MAX_VERSION as f64) =>
+        {
             x.iter().map(|f| *f as i64).collect()
         }
         Value::List(items) => items.iter().filter_map(whole).collect(),
         _ => return None,
     };
     match nums.as_slice() {
-        [a, b] if *a >= 0 && *b >= 0 && v.count() == 2 => Some((*a, *b)),
+        [a, b]
+            if (0..=MAX_VERSION).contains(a) && (0..=MAX_VERSION).contains(b) && v.count() == 2 =>
+        {
+            Some((*a, *b))
+        }
         _ => None,
     }
 }
 
 /// A whole number atom (integers, or a float without a fraction).
 pub fn whole(v: &Value) -> Option<i64> {
+    if matches!(v, Value::Atom { ty: ty::BOOL, .. }) {
+        return None;
+    }
     if let Some(i) = v.as_integer() {
-        if !matches!(v, Value::Atom { ty: ty::BOOL, .. }) {
-            return Some(i);
-        }
+        return Some(i);
     }
     match v.as_f64() {
-        Some(f) if f.is_finite() && f.fract() == 0.0 => Some(f as i64),
+        Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() <= MAX_VERSION as f64 => {
+            Some(f as i64)
+        }
         _ => None,
     }
 }
+
+/// The largest major or minor version accepted (q's largest int), far from overflow.
+pub const MAX_VERSION: i64 = i32::MAX as i64;
 
 /// A boolean atom.
 pub fn boolean(arg: &str, v: &Value) -> Result<bool> {

@@ -191,11 +191,11 @@ fn query_model_store(a: &[Value]) -> Result<Value> {
 fn log_metric(a: &[Value]) -> Result<Value> {
     let q = query(&a[2], &a[3], &a[4])?;
     let name = match a[5].as_text() {
-        Some(n) if !n.is_empty() => n,
+        Some(n) if !n.is_empty() && !n.chars().any(char::is_control) => n,
         _ => {
             return Err(wrong(
                 "metricName",
-                "a metric name as a symbol or string",
+                "a metric name as a symbol or string, without control characters",
                 &a[5],
             ));
         }
@@ -228,7 +228,12 @@ fn metric_filter(v: &Value) -> Result<Option<Vec<String>>> {
                 v,
             )
         }),
-        _ => Ok(None),
+        _ if v.is_null() || args::is_empty_list(v) => Ok(None),
+        _ => Err(wrong(
+            "param",
+            ":: , a metric name, a list of names or a dictionary with metricName",
+            v,
+        )),
     }
 }
 

@@ -102,7 +102,7 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
         let mut files = vec![];
         let mut keys = vec![];
         for (k, path) in paths {
-            names::check_segment("model (dictionary key)", &k)?;
+            check_key(&k)?;
             let (arg, target) = (format!("model`{k}"), format!("model/{k}/{name}"));
             files.extend(model_files::read(&arg, &path, mtype, &target)?);
             keys.push(k);
@@ -125,14 +125,14 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
         return Err(wrong(
             "model",
             "a q model: a function, a dictionary with a predict key, a dictionary of such \
-             models, or a file path",
+             models with symbol keys, or a file path",
             model,
         ));
     };
     let mut files = vec![];
     let mut keys = vec![];
     for (k, sub) in entries {
-        names::check_segment("model (dictionary key)", &k)?;
+        check_key(&k)?;
         if !is_q_model(&sub) {
             return Err(wrong(
                 &format!("model`{k}"),
@@ -144,6 +144,19 @@ fn model_files(model: &Value, mtype: &str) -> Result<(Vec<(String, Vec<u8>)>, Ve
         keys.push(k);
     }
     Ok((files, keys))
+}
+
+/// A key of a keyed model names folders under `model/` and `config/`: one path segment,
+/// and not the name of the single-model info file.
+fn check_key(k: &str) -> Result<()> {
+    names::check_segment("model (dictionary key)", k)?;
+    if k.ends_with(".json") {
+        return Err(Error::arg(
+            "model (dictionary key)",
+            format!("a key that does not end in .json; got `{k}"),
+        ));
+    }
+    Ok(())
 }
 
 /// `requirements` (of `set.model` and `update.requirements`, `arg` naming it in errors):
@@ -242,6 +255,13 @@ pub fn set_model(a: &[Value]) -> Result<Value> {
         ),
     };
     let rule = match get("version") {
+        Some(v) if !v.is_null() && (major == Some(true) || major_version.is_some()) => {
+            return Err(wrong(
+                "config`version",
+                "no major or majorVersion beside an explicit version (they contradict it)",
+                &v,
+            ));
+        }
         Some(v) if !v.is_null() => Rule::Exact(
             args::pair(&v)
                 .ok_or_else(|| wrong("config`version", "a version pair such as 1 0", &v))?,

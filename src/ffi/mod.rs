@@ -58,6 +58,7 @@ fn from_value(v: &Value) -> K {
 
 /// Runs export `symbol` on q's arguments.
 fn call(symbol: &str, raw: &[K]) -> K {
+    quiet_panics();
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         let export = api::export(symbol).ok_or_else(|| format!("unknown export {symbol}"))?;
         let mut args = Vec::with_capacity(raw.len());
@@ -78,6 +79,20 @@ fn call(symbol: &str, raw: &[K]) -> K {
             q_error(&format!("mlregistry internal error in {symbol}: {why}"))
         }
     }
+}
+
+/// A panic inside a call becomes that call's q error; the default hook would also print a
+/// backtrace on q's console, so panics are reported through the error alone.
+fn quiet_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if std::env::var_os("MLREGISTRY_PANIC_TRACE").is_some() {
+                default(info);
+            }
+        }));
+    });
 }
 
 macro_rules! exports {

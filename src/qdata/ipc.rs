@@ -139,7 +139,9 @@ fn write_data(out: &mut Vec<u8>, data: &Data) {
             .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
         Data::Symbol(v) => {
             for s in v {
-                out.extend_from_slice(s.as_bytes());
+                // A symbol ends at its first NUL, as in q.
+                let text = s.split('\0').next().unwrap_or("");
+                out.extend_from_slice(text.as_bytes());
                 out.push(0);
             }
         }

@@ -88,8 +88,19 @@ fn write_float(out: &mut String, f: f64) {
         out.push_str("null");
     } else if f.is_infinite() {
         out.push_str(if f > 0.0 { "inf" } else { "-inf" });
+    } else if f != 0.0 && !(1e-5..1e16).contains(&f.abs()) {
+        let _ = write!(out, "{f:e}");
     } else {
         let _ = write!(out, "{f}");
+    }
+}
+
+/// Reals print at their own precision (`0.1e` as `0.1`, not its float widening).
+fn write_real(out: &mut String, f: f32) {
+    if f.is_finite() && f != 0.0 && (1e-5..1e16).contains(&f.abs()) {
+        let _ = write!(out, "{f}");
+    } else {
+        write_float(out, f as f64);
     }
 }
 
@@ -129,7 +140,7 @@ fn write_element(out: &mut String, t: i8, data: &Data, i: usize) {
                 _ => write_integer(out, v[i], i64::MAX),
             }
         }
-        Data::Real(v) => write_float(out, v[i] as f64),
+        Data::Real(v) => write_real(out, v[i]),
         Data::Float(v) if t == DATETIME => write_string(out, &time::format_datetime(v[i])),
         Data::Float(v) => write_float(out, v[i]),
         Data::Char(v) => write_string(out, &String::from_utf8_lossy(&v[i..i + 1])),
@@ -443,5 +454,14 @@ mod tests {
         }
         assert!(from_json("{\"a\":").is_err());
         assert!(from_json("[1,2").is_err());
+    }
+
+    #[test]
+    fn floats_print_compactly_and_read_back() {
+        let v = Value::floats(&[1e300, 1.5e-7, 0.1, -2.0]);
+        assert_eq!(to_json(&v), "[1e300,1.5e-7,0.1,-2]");
+        assert_eq!(from_json(&to_json(&v)).unwrap(), v);
+        let r = Value::atom(ty::REAL, Data::Real(vec![0.1]));
+        assert_eq!(to_json(&r), "0.1");
     }
 }

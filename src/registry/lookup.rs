@@ -34,8 +34,24 @@ impl Query {
     }
 }
 
-/// The row a lookup resolves to.
+/// The row a lookup resolves to. A row whose names would put its files outside the
+/// registry folder (a modelStore edited by hand or by another tool) is refused.
 pub fn find<'a>(rows: &'a [Row], q: &Query) -> Result<&'a Row> {
+    let row = select(rows, q)?;
+    if !super::names::stored_path_is_safe(&row.experiment, &row.model) {
+        return Err(Error::Corrupt {
+            path: "the modelStore".into(),
+            why: format!(
+                "holds a row (experiment {:?}, model {:?}) whose files would lie outside the \
+                 registry folder; refusing to use it",
+                row.experiment, row.model
+            ),
+        });
+    }
+    Ok(row)
+}
+
+fn select<'a>(rows: &'a [Row], q: &Query) -> Result<&'a Row> {
     if q.model.is_none() && q.version.is_some() {
         return Err(Error::arg(
             "version",
@@ -154,5 +170,12 @@ mod tests {
     fn a_version_without_a_name_is_refused() {
         let rows = vec![row("A", "m", (1, 0), 1)];
         assert!(find(&rows, &q(None, None, Some((1, 0)))).is_err());
+    }
+
+    #[test]
+    fn rows_that_would_leave_the_registry_are_refused() {
+        let rows = vec![row("undefined", "../../victim", (1, 0), 1)];
+        let e = find(&rows, &q(None, Some("*"), None)).unwrap_err();
+        assert!(e.to_string().contains("outside the registry"), "{e}");
     }
 }

@@ -58,6 +58,21 @@ pub fn check_experiment(arg: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Names read back from a modelStore (possibly written by another tool) are used only if
+/// they keep their files inside the registry: no empty, `.` or `..` segments, no absolute
+/// path, no backslash or control character. Pattern characters are allowed (the original
+/// never refused them).
+pub fn stored_path_is_safe(experiment: &str, model: &str) -> bool {
+    let safe = |s: &str| {
+        !s.is_empty()
+            && !s.contains('\\')
+            && !s.chars().any(char::is_control)
+            && s.split('/')
+                .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+    };
+    safe(experiment) && safe(model) && !model.contains('/')
+}
+
 /// q's `like`: `*` any run, `?` any one character, `[abc]`, `[a-z]` and `[^abc]` classes.
 pub fn like(text: &str, pattern: &str) -> bool {
     let t: Vec<char> = text.chars().collect();

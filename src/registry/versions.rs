@@ -3,6 +3,9 @@
 use super::error::{Error, Result};
 use super::store::Row;
 
+/// The largest major or minor version (q's largest int).
+pub const LIMIT: i64 = i32::MAX as i64;
+
 /// How `set.model`'s config asks for a version.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Rule {
@@ -35,6 +38,9 @@ pub fn next(rows: &[&Row], rule: &Rule) -> Result<(i64, i64)> {
         .map(|r| r.version)
         .filter(|v| major_version.is_none_or(|m| v.0 == m))
         .max();
+    let overflow = || {
+        Error::Conflict("the next version would pass 2147483647; give a version explicitly".into())
+    };
     Ok(match (current, major_version) {
         (None, Some(m)) => {
             return Err(Error::NotFound(format!(
@@ -42,8 +48,18 @@ pub fn next(rows: &[&Row], rule: &Rule) -> Result<(i64, i64)> {
             )));
         }
         (None, None) => (1, 0),
-        (Some((m, _)), _) if major => (m + 1, 0),
-        (Some((m, n)), _) => (m, n + 1),
+        (Some((m, _)), _) if major => (
+            m.checked_add(1)
+                .filter(|m| *m <= LIMIT)
+                .ok_or_else(overflow)?,
+            0,
+        ),
+        (Some((m, n)), _) => (
+            m,
+            n.checked_add(1)
+                .filter(|n| *n <= LIMIT)
+                .ok_or_else(overflow)?,
+        ),
     })
 }
 

@@ -147,7 +147,11 @@ impl Storage for Local {
             parent
         };
         fs::create_dir_all(&parent).map_err(|e| Error::io("create folder", parent.display(), e))?;
-        let stage = parent.join(format!(".{ROOT}.new-{}", std::process::id()));
+        let stage = parent.join(format!(
+            ".{ROOT}.new-{}-{:08x}",
+            std::process::id(),
+            crate::registry::rand_u32()
+        ));
         let _ = fs::remove_dir_all(&stage);
         let staged = (|| {
             for (rel, bytes) in files {

@@ -2,6 +2,7 @@
 
 mod bad_inputs;
 mod concurrency;
+mod hardening;
 mod k;
 mod local_api;
 mod monitoring;

@@ -1,0 +1,188 @@
+//! Inputs found by trying to break the library: each is refused clearly or handled, and
+//! leaves the registry usable.
+
+use crate::*;
+use mlregistry::qdata::{Data, Value, file, ty};
+
+#[test]
+fn a_metric_name_with_a_control_character_is_refused() {
+    let r = Reg::new("nulmetric");
+    r.set(null(), "m", null());
+    let e = r.err(
+        "mlr_log_metric",
+        &[
+            r.folder(),
+            null(),
+            s("m"),
+            null(),
+            s("a\0b"),
+            Value::long(1),
+        ],
+    );
+    assert!(e.starts_with("metricName:"), "{e}");
+    r.ok(
+        "mlr_log_metric",
+        &[
+            r.folder(),
+            null(),
+            s("m"),
+            null(),
+            sym("ok"),
+            Value::long(1),
+        ],
+    );
+    let t = r.ok(
+        "mlr_get_metric",
+        &[r.folder(), null(), s("m"), null(), null()],
+    );
+    assert_eq!(column(&t, "metricName"), Value::symbols(&["ok"]));
+}
+
+#[test]
+fn versions_stay_within_q_ints() {
+    let r = Reg::new("bigversion");
+    let top = Value::longs(&[2147483647, 2147483647]);
+    r.set(null(), "m", dict(vec![("version", top)]));
+    let e = r.set_model(null(), qmodel("m"), "m", null()).unwrap_err();
+    assert!(e.contains("would pass 2147483647"), "{e}");
+    let e = r.set_model(
+        null(),
+        qmodel("m"),
+        "m",
+        dict(vec![("major", Value::boolean(true))]),
+    );
+    assert!(e.unwrap_err().contains("would pass 2147483647"));
+    let huge = Value::longs(&[i64::MAX, 0]);
+    let e = r
+        .set_model(null(), qmodel("m"), "m", dict(vec![("version", huge)]))
+        .unwrap_err();
+    assert!(e.starts_with("config`version:"), "{e}");
+    let e = r.err(
+        "mlr_get_model",
+        &[
+            r.folder(),
+            null(),
+            s("m"),
+            Value::floats(&[1e300, 0.0]),
+            null(),
+        ],
+    );
+    assert!(e.starts_with("version:"), "{e}");
+    assert_eq!(r.rows().len(), 1);
+}
+
+#[test]
+fn contradictory_version_options_are_refused() {
+    let r = Reg::new("contradict");
+    r.set(null(), "m", null());
+    let cfgs = [
+        dict(vec![("majorVersion", Value::boolean(true))]),
+        dict(vec![
+            ("version", ver(1, 0)),
+            ("major", Value::boolean(true)),
+        ]),
+        dict(vec![
+            ("version", ver(1, 0)),
+            ("majorVersion", Value::long(1)),
+        ]),
+    ];
+    for cfg in cfgs {
+        let e = r
+            .set_model(null(), qmodel("m"), "m", cfg.clone())
+            .unwrap_err();
+        assert!(e.starts_with("config`"), "{cfg:?}: {e}");
+    }
+    assert_eq!(r.rows().len(), 1);
+}
+
+#[test]
+fn keyed_model_keys_cannot_shadow_the_info_file() {
+    let r = Reg::new("keyjson");
+    let m = dict(vec![("modelInfo.json", qmodel("a"))]);
+    let e = r.set_model(null(), m, "k", null()).unwrap_err();
+    assert!(e.starts_with("model (dictionary key):"), "{e}");
+}
+
+#[test]
+fn get_metric_refuses_a_number_as_its_filter() {
+    let r = Reg::new("metricparam");
+    r.set(null(), "m", null());
+    r.ok(
+        "mlr_log_metric",
+        &[r.folder(), null(), s("m"), null(), sym("a"), Value::long(1)],
+    );
+    let e = r.err(
+        "mlr_get_metric",
+        &[r.folder(), null(), s("m"), null(), Value::long(3)],
+    );
+    assert!(e.starts_with("param:"), "{e}");
+}
+
+#[test]
+fn a_model_store_row_pointing_outside_the_registry_is_refused() {
+    let r = Reg::new("traversal");
+    r.set(null(), "m", null());
+    let victim = r.scratch.join("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    std::fs::write(victim.join("keep"), "x").unwrap();
+    let table = Value::Table {
+        columns: mlregistry::registry::store::COLUMNS
+            .map(String::from)
+            .to_vec(),
+        data: vec![
+            Value::vector(ty::TIMESTAMP, Data::Long(vec![1])),
+            Value::List(vec![s("undefined")]),
+            Value::List(vec![s("../../victim")]),
+            Value::vector(ty::GUID, Data::Guid(vec![[1; 16]])),
+            Value::List(vec![s("q")]),
+            Value::List(vec![ver(1, 0)]),
+            Value::List(vec![s("")]),
+        ],
+    };
+    std::fs::write(
+        r.scratch.join("KX_ML_REGISTRY/modelStore"),
+        file::write(&table),
+    )
+    .unwrap();
+    let e = r.err("mlr_delete_model", &[r.folder(), null(), s("*"), null()]);
+    assert!(e.contains("outside the registry"), "{e}");
+    assert!(victim.join("keep").exists());
+}
+
+#[test]
+fn threads_creating_one_registry_leave_exactly_one() {
+    let r = Reg::new("threads");
+    let dir = r.scratch.path();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                let ext = k::ext();
+                let a = [default_location(), s(&dir), null()];
+                let created = ext.call("mlr_new_registry", &a).is_ok();
+                let m = [
+                    default_location(),
+                    s(&dir),
+                    null(),
+                    qmodel("t"),
+                    s("t"),
+                    s("q"),
+                    null(),
+                    null(),
+                ];
+                for _ in 0..5 {
+                    ext.call("mlr_set_model", &m)
+                        .expect("set.model in a thread");
+                }
+                created
+            })
+        })
+        .collect();
+    let created = handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .filter(|c| *c)
+        .count();
+    assert_eq!(created, 1, "exactly one new.registry succeeds");
+    assert_eq!(r.rows().len(), 20);
+}
