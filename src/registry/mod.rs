@@ -156,10 +156,76 @@ impl Registry {
         names::check_experiment("experimentName", experiment)?;
         self.ensure()?;
         let _guard = self.storage.lock()?;
+        Self::check_experiment_free(&self.rows()?, experiment)?;
         let dir = layout::experiment_dir(experiment);
         self.storage
             .write(&[(format!("{dir}/{HIDDEN}"), HIDDEN_CONTENT.to_vec())])?;
         Ok(self.shown(&dir))
+    }
+
+    /// The writers' lock for a change inside one version's folder. Under the lock the version
+    /// is looked up again, so a version deleted meanwhile is not brought back as a folder
+    /// without a row.
+    fn lock_version(&self, key: &VersionKey) -> Result<Option<Box<dyn WriteGuard>>> {
+        let guard = self.storage.lock()?;
+        if guard.is_some() && !self.rows()?.iter().any(|r| r.key() == *key) {
+            return Err(Error::NotFound(format!(
+                "{} version {} was deleted by another process",
+                key.model,
+                layout::version_name(key.version)
+            )));
+        }
+        Ok(guard)
+    }
+
+    /// An experiment's folder must not be (or be inside) a model's folder: `e/clf` is refused
+    /// while experiment `e` holds a model `clf`, since their files would share one folder.
+    fn check_experiment_free(rows: &[Row], experiment: &str) -> Result<()> {
+        let segments: Vec<&str> = experiment.split('/').collect();
+        for i in 1..segments.len() {
+            let (parent, child) = (segments[..i].join("/"), segments[i]);
+            if rows
+                .iter()
+                .any(|r| r.experiment == parent && r.model == child)
+            {
+                return Err(Error::arg(
+                    "experimentName",
+                    format!(
+                        "an experiment that is not inside a model's folder; {experiment:?} \
+                         would lie in model {child:?} of experiment {parent:?}"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A new model's folder must not be a sub-experiment's folder.
+    fn check_model_free(&self, rows: &[Row], experiment: &str, model: &str) -> Result<()> {
+        if experiment == UNNAMED
+            || rows
+                .iter()
+                .any(|r| r.experiment == experiment && r.model == model)
+        {
+            return Ok(());
+        }
+        let sub = format!("{experiment}/{model}");
+        let taken = rows
+            .iter()
+            .any(|r| r.experiment == sub || r.experiment.starts_with(&format!("{sub}/")))
+            || self
+                .storage
+                .exists(&format!("{}/{HIDDEN}", layout::experiment_dir(&sub)))?;
+        if taken {
+            return Err(Error::arg(
+                "modelName",
+                format!(
+                    "a name other than {model:?}: experiment {experiment:?} has a \
+                     sub-experiment {sub:?} in that folder"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The modelStore and its token, creating the registry when it is missing.
@@ -246,6 +312,10 @@ impl Registry {
         }
         names::check_segment("modelName", &new.model)?;
         let (_guard, rows, token) = self.begin_write()?;
+        if experiment != UNNAMED {
+            Self::check_experiment_free(&rows, &experiment)?;
+        }
+        self.check_model_free(&rows, &experiment, &new.model)?;
         let vinfo = json::to_json(&new.version_info).into_bytes();
         let mut taken: Vec<Row> = vec![];
 
@@ -575,7 +645,7 @@ impl Registry {
     /// `set.parameters`: writes `params/<name>.json`; gives the path written.
     pub fn set_parameters(&self, key: &VersionKey, name: &str, params: &Value) -> Result<String> {
         names::check_segment("paramName", name)?;
-        let _guard = self.storage.lock()?;
+        let _guard = self.lock_version(key)?;
         let rel = key.params_file(name);
         self.storage
             .write(&[(rel.clone(), json::to_json(params).into_bytes())])?;
@@ -601,7 +671,7 @@ impl Registry {
     /// `delete.parameters`.
     pub fn delete_parameters(&self, key: &VersionKey, name: &str) -> Result<()> {
         names::check_segment("paramFile", name)?;
-        let _guard = self.storage.lock()?;
+        let _guard = self.lock_version(key)?;
         let rel = key.params_file(name);
         if !self.storage.exists(&rel)? {
             return Err(Error::NotFound(format!(
@@ -617,7 +687,7 @@ impl Registry {
     /// `delete.code`.
     pub fn delete_code(&self, key: &VersionKey, file: &str) -> Result<()> {
         names::check_segment("codeFile", file)?;
-        let _guard = self.storage.lock()?;
+        let _guard = self.lock_version(key)?;
         let rel = format!("{}/{file}", key.code_dir());
         if !self.storage.exists(&rel)? {
             return Err(Error::NotFound(format!(
@@ -657,6 +727,7 @@ impl Registry {
     pub fn delete_experiment(&self, experiment: &str) -> Result<Vec<Row>> {
         names::check_experiment("experimentName", experiment)?;
         let (_guard, rows, token) = self.read_for_change()?;
+        Self::check_experiment_free(&rows, experiment)?;
         let sub = format!("{experiment}/");
         let name = experiment.to_string();
         let gone = move |r: &Row| r.experiment == name || r.experiment.starts_with(&sub);

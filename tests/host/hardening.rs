@@ -186,3 +186,25 @@ fn threads_creating_one_registry_leave_exactly_one() {
     assert_eq!(created, 1, "exactly one new.registry succeeds");
     assert_eq!(r.rows().len(), 20);
 }
+
+#[test]
+fn model_and_sub_experiment_folders_never_coincide() {
+    let r = Reg::new("namespace");
+    r.set(s("e"), "clf", null());
+    // An experiment inside model clf's folder, by set.model or new.experiment.
+    let e = r.set_model(s("e/clf"), qmodel("x"), "1.0", null()).unwrap_err();
+    assert!(e.starts_with("experimentName:"), "{e}");
+    let e = r.err("mlr_new_experiment", &[r.folder(), s("e/clf/deeper"), null()]);
+    assert!(e.starts_with("experimentName:"), "{e}");
+    let e = r.err("mlr_delete_experiment", &[r.folder(), s("e/clf")]);
+    assert!(e.starts_with("experimentName:"), "{e}");
+    // A model named like an existing sub-experiment, with rows or only a folder.
+    r.set(s("e/sub"), "m", null());
+    let e = r.set_model(s("e"), qmodel("x"), "sub", null()).unwrap_err();
+    assert!(e.starts_with("modelName:"), "{e}");
+    r.ok("mlr_new_experiment", &[r.folder(), s("e/empty"), null()]);
+    let e = r.set_model(s("e"), qmodel("x"), "empty", null()).unwrap_err();
+    assert!(e.starts_with("modelName:"), "{e}");
+    assert_eq!(r.rows().len(), 2);
+    assert!(r.scratch.join("KX_ML_REGISTRY/namedExperiments/e/sub/m/1.0/model/mdl").exists());
+}
