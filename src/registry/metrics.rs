@@ -117,10 +117,24 @@ pub fn level_of(name: &str) -> Option<u32> {
     }
 }
 
-/// Sorts rows from several files into logging order (by time; stable within a file).
+/// Sorts rows from several files into logging order (by time; stable within a file), and
+/// drops exact repeats (same time, name and value): a merge writes its new file before it
+/// removes the files it replaces, so a reader (or a merge interrupted between the two
+/// steps) can see a metric twice. Two real logs never share a nanosecond timestamp: they
+/// are taken one after the other under the writers' lock.
 pub fn merge(mut rows: Vec<Metric>) -> Vec<Metric> {
     rows.sort_by_key(|m| m.time);
-    rows
+    let mut out: Vec<Metric> = Vec::with_capacity(rows.len());
+    for m in rows {
+        let same_time = out.iter().rev().take_while(|o| o.time == m.time);
+        if !same_time
+            .into_iter()
+            .any(|o| o.name == m.name && o.value == m.value)
+        {
+            out.push(m);
+        }
+    }
+    out
 }
 
 /// Which of the metric files present should be merged now, and into which level: the
@@ -190,5 +204,21 @@ mod tests {
         ];
         let got = decode(&encode(&rows), "m", true).unwrap();
         assert_eq!(got, rows[1..].to_vec());
+    }
+
+    #[test]
+    fn a_metric_seen_in_two_files_is_returned_once() {
+        let a = Metric {
+            time: 5,
+            name: "acc".into(),
+            value: Value::float(0.5),
+        };
+        let b = Metric {
+            time: 5,
+            name: "acc".into(),
+            value: Value::float(0.7),
+        };
+        let got = merge(vec![a.clone(), b.clone(), a.clone()]);
+        assert_eq!(got, vec![a, b]);
     }
 }

@@ -73,8 +73,15 @@ fn files_below(dir: &Path) -> Result<Vec<PathBuf>> {
         .follow_links(true)
         .sort_by_file_name()
     {
-        let entry = entry.map_err(|e| Error::io("list", dir.display(), e))?;
-        if entry.file_type().is_file() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            // Removed while the walk ran (a merged metric file, say): not part of the tree.
+            Err(e) if e.io_error().map(|i| i.kind()) == Some(ErrorKind::NotFound) => continue,
+            Err(e) => return Err(Error::io("list", dir.display(), e)),
+        };
+        let temporary = entry.file_name().to_string_lossy().ends_with(".tmp")
+            && entry.file_name().to_string_lossy().starts_with('.');
+        if entry.file_type().is_file() && !temporary {
             out.push(entry.into_path());
         }
     }
@@ -108,13 +115,27 @@ impl Storage for Local {
     }
 
     fn read_tree(&self, dir: &str) -> Result<Vec<(String, Vec<u8>)>> {
-        files_below(&self.path(dir))?
-            .into_iter()
-            .map(|p| {
-                let bytes = fs::read(&p).map_err(|e| Error::io("read", p.display(), e))?;
-                Ok((self.relative(&p), bytes))
-            })
-            .collect()
+        // A file that vanishes between the listing and its read was replaced by a writer
+        // (a metric merge, say): list again, a bounded number of times.
+        for _ in 0..8 {
+            let mut out = Vec::new();
+            let mut vanished = false;
+            for p in files_below(&self.path(dir))? {
+                match fs::read(&p) {
+                    Ok(bytes) => out.push((self.relative(&p), bytes)),
+                    Err(e) if e.kind() == ErrorKind::NotFound => vanished = true,
+                    Err(e) => return Err(Error::io("read", p.display(), e)),
+                }
+            }
+            if !vanished {
+                return Ok(out);
+            }
+        }
+        Err(Error::io(
+            "read",
+            self.shown_path(dir),
+            "its files kept changing (8 attempts)",
+        ))
     }
 
     fn list(&self, dir: &str) -> Result<Vec<String>> {

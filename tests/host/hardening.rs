@@ -192,9 +192,14 @@ fn model_and_sub_experiment_folders_never_coincide() {
     let r = Reg::new("namespace");
     r.set(s("e"), "clf", null());
     // An experiment inside model clf's folder, by set.model or new.experiment.
-    let e = r.set_model(s("e/clf"), qmodel("x"), "1.0", null()).unwrap_err();
+    let e = r
+        .set_model(s("e/clf"), qmodel("x"), "1.0", null())
+        .unwrap_err();
     assert!(e.starts_with("experimentName:"), "{e}");
-    let e = r.err("mlr_new_experiment", &[r.folder(), s("e/clf/deeper"), null()]);
+    let e = r.err(
+        "mlr_new_experiment",
+        &[r.folder(), s("e/clf/deeper"), null()],
+    );
     assert!(e.starts_with("experimentName:"), "{e}");
     let e = r.err("mlr_delete_experiment", &[r.folder(), s("e/clf")]);
     assert!(e.starts_with("experimentName:"), "{e}");
@@ -203,8 +208,60 @@ fn model_and_sub_experiment_folders_never_coincide() {
     let e = r.set_model(s("e"), qmodel("x"), "sub", null()).unwrap_err();
     assert!(e.starts_with("modelName:"), "{e}");
     r.ok("mlr_new_experiment", &[r.folder(), s("e/empty"), null()]);
-    let e = r.set_model(s("e"), qmodel("x"), "empty", null()).unwrap_err();
+    let e = r
+        .set_model(s("e"), qmodel("x"), "empty", null())
+        .unwrap_err();
     assert!(e.starts_with("modelName:"), "{e}");
     assert_eq!(r.rows().len(), 2);
-    assert!(r.scratch.join("KX_ML_REGISTRY/namedExperiments/e/sub/m/1.0/model/mdl").exists());
+    assert!(
+        r.scratch
+            .join("KX_ML_REGISTRY/namedExperiments/e/sub/m/1.0/model/mdl")
+            .exists()
+    );
+}
+
+#[test]
+fn readers_during_metric_merges_see_each_metric_once() {
+    let r = Reg::new("readmerge");
+    r.set(null(), "m", null());
+    r.ok("mlr_log_metric", &[r.folder(), null(), s("m"), null(), sym("step"), Value::long(0)]);
+    let dir = r.scratch.path();
+    let writer = {
+        let dir = dir.clone();
+        std::thread::spawn(move || {
+            let ext = k::ext();
+            for i in 1..200 {
+                let a = [
+                    default_location(),
+                    s(&dir),
+                    null(),
+                    s("m"),
+                    null(),
+                    sym("step"),
+                    Value::long(i),
+                ];
+                ext.call("mlr_log_metric", &a).expect("log.metric");
+            }
+        })
+    };
+    let mut reads = 0;
+    while !writer.is_finished() && reads < 2000 {
+        let t = r.ok(
+            "mlr_get_metric",
+            &[r.folder(), null(), s("m"), null(), null()],
+        );
+        let steps: Vec<i64> = column(&t, "metricValue")
+            .items()
+            .iter()
+            .map(|v| v.as_integer().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            (0..steps.len() as i64).collect::<Vec<_>>(),
+            "read {reads}"
+        );
+        reads += 1;
+    }
+    writer.join().unwrap();
+    assert!(reads > 10, "only {reads} reads overlapped the writer");
 }
