@@ -718,9 +718,22 @@ impl Registry {
         } else {
             key.dir()
         };
-        self.storage.remove_dir(&dir)?;
+        self.remove_unlisted(&dir)?;
         info_line(&format!("deleted {}", self.shown(&dir)));
         Ok(rows)
+    }
+
+    /// Removes a folder whose rows are already gone from the modelStore. The rows go first so
+    /// that nothing listed is ever half deleted; if the folder then resists, the error says
+    /// the state it leaves.
+    fn remove_unlisted(&self, dir: &str) -> Result<()> {
+        self.storage.remove_dir(dir).map_err(|e| {
+            Error::Storage(format!(
+                "the modelStore no longer lists {0}, but its files could not all be removed \
+                 ({e}); delete what is left of {0} by hand",
+                self.shown(dir)
+            ))
+        })
     }
 
     /// `delete.experiment`: its rows and its sub-experiments' rows, then its folder.
@@ -741,7 +754,7 @@ impl Registry {
         let mut kept = rows;
         kept.retain(|r| !gone(r));
         let rows = self.commit_rows(kept, token, move |rs| rs.retain(|r| !gone(r)))?;
-        self.storage.remove_dir(&dir)?;
+        self.remove_unlisted(&dir)?;
         info_line(&format!("deleted experiment {}", self.shown(&dir)));
         Ok(rows)
     }
