@@ -280,7 +280,7 @@ fn get_version(a: &[Value]) -> Result<Value> {
     let key = reg.find(&q)?.key();
     let bytes = reg.read_required(&key.version_info(), "version information")?;
     crate::qdata::json::from_json(&String::from_utf8_lossy(&bytes)).map_err(|why| Error::Corrupt {
-        path: key.version_info(),
+        path: reg.shown_path(&key.version_info()),
         why,
     })
 }

@@ -81,6 +81,11 @@ impl Registry {
         Registry { storage }
     }
 
+    /// A registry path as users see it (location included).
+    pub fn shown_path(&self, rel: &str) -> String {
+        self.shown(rel)
+    }
+
     pub fn storage(&self) -> &dyn Storage {
         self.storage.as_ref()
     }
@@ -478,6 +483,18 @@ impl Registry {
                     String::from_utf8_lossy(&old).trim()
                 )));
             }
+        }
+        let single = present.contains(&key.model_info());
+        if single != new.keys.is_empty() && present.iter().any(|p| p.contains("/config/")) {
+            let (was, now) = if single {
+                ("a single", "a keyed")
+            } else {
+                ("a keyed", "a single")
+            };
+            return Err(Error::Conflict(format!(
+                "{} holds {was} model; {now} model cannot be added to it",
+                self.shown(&key.dir())
+            )));
         }
         let plan = self.version_files(key, row, new, &present);
         let added: Vec<String> = plan

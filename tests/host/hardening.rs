@@ -224,7 +224,17 @@ fn model_and_sub_experiment_folders_never_coincide() {
 fn readers_during_metric_merges_see_each_metric_once() {
     let r = Reg::new("readmerge");
     r.set(null(), "m", null());
-    r.ok("mlr_log_metric", &[r.folder(), null(), s("m"), null(), sym("step"), Value::long(0)]);
+    r.ok(
+        "mlr_log_metric",
+        &[
+            r.folder(),
+            null(),
+            s("m"),
+            null(),
+            sym("step"),
+            Value::long(0),
+        ],
+    );
     let dir = r.scratch.path();
     let writer = {
         let dir = dir.clone();
@@ -264,4 +274,21 @@ fn readers_during_metric_merges_see_each_metric_once() {
     }
     writer.join().unwrap();
     assert!(reads > 10, "only {reads} reads overlapped the writer");
+}
+
+#[test]
+fn a_version_is_either_keyed_or_single() {
+    let r = Reg::new("mixed");
+    r.set(null(), "m", null());
+    let keyed = dict(vec![("A", qmodel("a"))]);
+    let e = r
+        .set_model(null(), keyed, "m", dict(vec![("version", ver(1, 0))]))
+        .unwrap_err();
+    assert!(e.contains("holds a single model"), "{e}");
+    r.set_model(null(), dict(vec![("A", qmodel("a"))]), "k", null())
+        .unwrap();
+    let e = r
+        .set_model(null(), qmodel("s"), "k", dict(vec![("version", ver(1, 0))]))
+        .unwrap_err();
+    assert!(e.contains("holds a keyed model"), "{e}");
 }
