@@ -30,18 +30,23 @@ pub struct Tool {
     pub program: &'static str,
     pub env: &'static str,
     pub install: &'static str,
+    /// Give it a stdin that stays open (and silent) rather than `/dev/null`: azcopy polls a
+    /// closed stdin in a loop and burns a whole core for as long as it runs.
+    pub open_stdin: bool,
 }
 
 pub const AWS: Tool = Tool {
     program: "aws",
     env: "MLREGISTRY_AWS_CLI",
     install: "install the AWS CLI (pip install awscli, or AWS CLI v2 from AWS)",
+    open_stdin: false,
 };
 
 pub const GSUTIL: Tool = Tool {
     program: "gsutil",
     env: "MLREGISTRY_GSUTIL_CLI",
     install: "install gsutil (pip install gsutil, or the Google Cloud SDK)",
+    open_stdin: false,
 };
 
 pub const AZCOPY: Tool = Tool {
@@ -49,6 +54,7 @@ pub const AZCOPY: Tool = Tool {
     env: "MLREGISTRY_AZCOPY_CLI",
     install: "install AzCopy v10 (Microsoft's download, or npm @azure-tools/azcopy-linux, \
               whose binary is not put on PATH)",
+    open_stdin: true,
 };
 
 impl Tool {
@@ -143,6 +149,8 @@ pub struct Cmd<'a> {
     tool: &'a Tool,
     what: String,
     args: Vec<OsString>,
+    /// Bytes fed to its stdin (then closed).
+    input: Option<Vec<u8>>,
 }
 
 impl<'a> Cmd<'a> {
@@ -151,7 +159,14 @@ impl<'a> Cmd<'a> {
             tool,
             what: what.to_string(),
             args: Vec::new(),
+            input: None,
         }
+    }
+
+    /// Feeds `bytes` to the process's stdin.
+    pub fn input(mut self, bytes: Vec<u8>) -> Cmd<'a> {
+        self.input = Some(bytes);
+        self
     }
 
     pub fn arg(mut self, a: impl Into<OsString>) -> Cmd<'a> {
@@ -222,20 +237,36 @@ pub struct Running {
     exited: Receiver<std::io::Result<std::process::ExitStatus>>,
     stdout: Drain,
     stderr: Drain,
+    /// Held open until the process ends (see [`Tool::open_stdin`]).
+    _stdin: Option<std::process::ChildStdin>,
 }
 
 /// Starts `cmd`; `moves` and `limits` set its deadline.
 pub fn spawn(cmd: Cmd, moves: Moves, limits: Limits) -> Result<Running> {
     let path = cmd.tool.path();
+    let stdin = if cmd.tool.open_stdin || cmd.input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
     let mut child = Command::new(&path)
         .args(&cmd.args)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .map_err(|e| not_started(cmd.tool, &path, e))?;
     let pid = child.id();
+    let mut stdin = child.stdin.take();
+    let what = cmd.describe();
+    if let (Some(bytes), Some(mut pipe)) = (cmd.input, stdin.take()) {
+        // A writer thread, so a process that stops reading cannot block this one; the pipe
+        // closes when the thread ends.
+        thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let (tx, exited) = mpsc::channel();
@@ -243,7 +274,7 @@ pub fn spawn(cmd: Cmd, moves: Moves, limits: Limits) -> Result<Running> {
         let _ = tx.send(child.wait());
     });
     Ok(Running {
-        what: cmd.describe(),
+        what,
         program: cmd.tool.program,
         pid,
         started: Instant::now(),
@@ -252,6 +283,7 @@ pub fn spawn(cmd: Cmd, moves: Moves, limits: Limits) -> Result<Running> {
         exited,
         stdout,
         stderr,
+        _stdin: stdin,
     })
 }
 
@@ -484,6 +516,7 @@ mod tests {
             program: "no-such-cli",
             env: "MLREGISTRY_TEST_NO_SUCH_CLI",
             install: "install it",
+            open_stdin: false,
         };
         let limits = Limits {
             base: 5.0,
@@ -505,6 +538,7 @@ mod tests {
             program: "sh",
             env: "MLREGISTRY_TEST_SH",
             install: "",
+            open_stdin: true,
         };
         let limits = Limits {
             base: 0.5,

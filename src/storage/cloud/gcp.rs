@@ -125,8 +125,9 @@ impl Gcs {
     /// One attempt at an object with its generation: `stat` and a download side by side.
     fn get_with_generation(&self, key: &str, dest: &Path) -> Result<Attempt> {
         let url = self.url(key);
+        // Not `-q`: that makes `stat` print nothing.
         let stat = cli::spawn(
-            self.gsutil("stat").arg("stat").arg(&url),
+            Cmd::new(&GSUTIL, "stat").arg("stat").arg(&url),
             Moves::Bytes(0),
             self.limits,
         );
