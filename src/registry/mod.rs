@@ -522,19 +522,47 @@ impl Registry {
             .ok_or_else(|| Error::NotFound(format!("{what} not found: {}", self.shown(rel))))
     }
 
-    /// `log.metric`: one new small file, then a merge if a level is full.
+    /// `log.metric`: one new small file; when that fills a level, the level's files and the
+    /// new metric are merged into one file of the next level instead. One listing decides
+    /// which, so a log costs a listing and an upload, plus a batch read and a delete when it
+    /// merges (one call in [`metrics::FANOUT`]).
     pub fn log_metric(&self, key: &VersionKey, name: &str, value: Value) -> Result<()> {
         let _guard = self.storage.lock()?;
         let now = time::now_timestamp();
         let dir = key.metrics_dir();
-        let file = format!("{dir}/{}", metrics::file_name(0, now, rand_u32()));
+        let new_name = metrics::file_name(0, now, rand_u32());
         let row = Metric {
             time: now,
             name: name.to_string(),
             value,
         };
-        self.storage.write(&[(file, metrics::encode(&[row]))])?;
-        self.compact_metrics(key)
+        let mut names = self.metric_files(key)?;
+        names.push(new_name.clone());
+        let Some((level, merging)) = metrics::due_for_merge(&names) else {
+            let file = format!("{dir}/{new_name}");
+            return self.storage.write(&[(file, metrics::encode(&[row]))]);
+        };
+        let old: Vec<String> = merging
+            .iter()
+            .filter(|n| **n != new_name)
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        let mut rows = Vec::new();
+        for (rel, bytes) in self.storage.read_files(&old)? {
+            rows.extend(metrics::decode(&bytes, &self.shown(&rel), false)?);
+        }
+        let mut batch = Vec::new();
+        if merging.contains(&new_name) {
+            rows.push(row);
+        } else {
+            batch.push((format!("{dir}/{new_name}"), metrics::encode(&[row])));
+        }
+        let rows = metrics::merge(rows);
+        let first = rows.first().map(|m| m.time).unwrap_or(0);
+        let merged = format!("{dir}/{}", metrics::file_name(level, first, rand_u32()));
+        batch.push((merged, metrics::encode(&rows)));
+        self.storage.write(&batch)?;
+        self.storage.remove_files(&old)
     }
 
     fn metric_files(&self, key: &VersionKey) -> Result<Vec<String>> {
@@ -546,26 +574,6 @@ impl Registry {
             .filter_map(|p| p.strip_prefix(&format!("{dir}/")).map(str::to_string))
             .filter(|n| n == metrics::LEGACY || metrics::level_of(n).is_some())
             .collect())
-    }
-
-    fn compact_metrics(&self, key: &VersionKey) -> Result<()> {
-        let names = self.metric_files(key)?;
-        let Some((level, merging)) = metrics::due_for_merge(&names) else {
-            return Ok(());
-        };
-        let dir = key.metrics_dir();
-        let mut rows = Vec::new();
-        for n in &merging {
-            let rel = format!("{dir}/{n}");
-            let bytes = self.read_required(&rel, "metric file")?;
-            rows.extend(metrics::decode(&bytes, &self.shown(&rel), false)?);
-        }
-        let rows = metrics::merge(rows);
-        let first = rows.first().map(|m| m.time).unwrap_or(0);
-        let merged = format!("{dir}/{}", metrics::file_name(level, first, rand_u32()));
-        self.storage.write(&[(merged, metrics::encode(&rows))])?;
-        let old: Vec<String> = merging.iter().map(|n| format!("{dir}/{n}")).collect();
-        self.storage.remove_files(&old)
     }
 
     /// Writes many metrics as one file (bulk import; also how tests build large histories).
@@ -584,20 +592,28 @@ impl Registry {
 
     /// Every metric of a version in logging order; an error when none was ever logged.
     pub fn metrics(&self, key: &VersionKey) -> Result<Vec<Metric>> {
+        Ok(self.metric_tree(key)?.1)
+    }
+
+    /// The metric files of a version (registry paths) and their rows in logging order, from
+    /// one read of the metrics folder; an error when none was ever logged.
+    fn metric_tree(&self, key: &VersionKey) -> Result<(Vec<String>, Vec<Metric>)> {
         let dir = key.metrics_dir();
         let tree = self.storage.read_tree(&dir)?;
+        let mut files = Vec::new();
         let mut rows = Vec::new();
-        let mut any = false;
         for (path, bytes) in &tree {
-            let name = path.rsplit('/').next().unwrap_or("");
+            let Some(name) = path.strip_prefix(&format!("{dir}/")) else {
+                continue;
+            };
             let legacy = name == metrics::LEGACY;
             if !legacy && metrics::level_of(name).is_none() {
                 continue;
             }
-            any = true;
+            files.push(path.clone());
             rows.extend(metrics::decode(bytes, &self.shown(path), legacy)?);
         }
-        if !any {
+        if files.is_empty() {
             return Err(Error::NotFound(format!(
                 "no metric table: no metric was logged for {} {} (looked in {})",
                 key.model,
@@ -605,19 +621,13 @@ impl Registry {
                 self.shown(&dir)
             )));
         }
-        Ok(metrics::merge(rows))
+        Ok((files, metrics::merge(rows)))
     }
 
     /// `delete.metrics`: every metric of a version.
     pub fn delete_metrics(&self, key: &VersionKey) -> Result<()> {
         let _guard = self.storage.lock()?;
-        self.metrics(key)?;
-        let dir = key.metrics_dir();
-        let files: Vec<String> = self
-            .metric_files(key)?
-            .iter()
-            .map(|n| format!("{dir}/{n}"))
-            .collect();
+        let (files, _) = self.metric_tree(key)?;
         self.storage.remove_files(&files)?;
         info_line(&format!(
             "deleted the metrics of {}",
@@ -630,11 +640,10 @@ impl Registry {
     /// file before the old files go.
     pub fn delete_metric(&self, key: &VersionKey, pattern: &str) -> Result<()> {
         let _guard = self.storage.lock()?;
-        let rows = self.metrics(key)?;
-        let level = self
-            .metric_files(key)?
+        let (old, rows) = self.metric_tree(key)?;
+        let level = old
             .iter()
-            .filter_map(|n| metrics::level_of(n))
+            .filter_map(|p| metrics::level_of(p.rsplit('/').next().unwrap_or("")))
             .max()
             .unwrap_or(0);
         let keep: Vec<Metric> = rows
@@ -642,20 +651,10 @@ impl Registry {
             .filter(|m| !names::like(&m.name, pattern))
             .collect();
         let dir = key.metrics_dir();
-        let old: Vec<String> = self
-            .metric_files(key)?
-            .iter()
-            .map(|n| format!("{dir}/{n}"))
-            .collect();
-        if !keep.is_empty() {
-            let first = keep[0].time;
-            let file = format!("{dir}/{}", metrics::file_name(level, first, rand_u32()));
-            self.storage.write(&[(file, metrics::encode(&keep))])?;
-        } else {
-            // An empty table keeps "metrics were logged here" true for get.metric.
-            let file = format!("{dir}/{}", metrics::file_name(level, 0, rand_u32()));
-            self.storage.write(&[(file, metrics::encode(&[]))])?;
-        }
+        // An empty table keeps "metrics were logged here" true for get.metric.
+        let first = keep.first().map(|m| m.time).unwrap_or(0);
+        let file = format!("{dir}/{}", metrics::file_name(level, first, rand_u32()));
+        self.storage.write(&[(file, metrics::encode(&keep))])?;
         self.storage.remove_files(&old)
     }
 

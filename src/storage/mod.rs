@@ -30,6 +30,19 @@ pub trait Storage {
     /// Every file below `dir`, paths relative to the root, sorted.
     fn list(&self, dir: &str) -> Result<Vec<String>>;
 
+    /// The bytes of each of `files` that exists, sorted by path: one batch (one CLI process
+    /// per folder in the cloud) rather than one read per file.
+    fn read_files(&self, files: &[String]) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for f in files {
+            if let Some(bytes) = self.read(f)? {
+                out.push((f.clone(), bytes));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     /// A file's bytes and a token naming this state of it (`None` where the transport has no
     /// such tokens), or `None` when it does not exist.
     fn read_versioned(&self, rel: &str) -> Result<Option<(Vec<u8>, Token)>> {

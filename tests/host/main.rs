@@ -1,6 +1,7 @@
 //! Drives the built extension the way q does (see `k.rs`), one behaviour per test.
 
 mod bad_inputs;
+mod cloud;
 mod concurrency;
 mod hardening;
 mod k;
@@ -80,10 +81,12 @@ pub fn dict(entries: Vec<(&str, Value)>) -> Value {
     Value::dict_general(entries)
 }
 
-/// One registry at a scratch folder, with the extension loaded.
+/// One registry at a scratch folder (or at a cloud location), with the extension loaded.
 pub struct Reg {
     pub ext: k::Ext,
     pub scratch: Scratch,
+    /// A cloud location used as folderPath instead of the scratch folder.
+    pub at: Option<String>,
 }
 
 impl Reg {
@@ -93,11 +96,24 @@ impl Reg {
         Reg {
             ext,
             scratch: Scratch::new(tag),
+            at: None,
+        }
+    }
+
+    /// A registry at a cloud location (the caller has set the environment up).
+    pub fn at(tag: &str, location: &str) -> Reg {
+        Reg {
+            ext: k::ext(),
+            scratch: Scratch::new(tag),
+            at: Some(location.to_string()),
         }
     }
 
     pub fn folder(&self) -> Value {
-        s(&self.scratch.path())
+        match &self.at {
+            Some(loc) => s(loc),
+            None => s(&self.scratch.path()),
+        }
     }
 
     /// Calls `name` with `.ml.registry.location` first, as the q wrappers do.
