@@ -527,7 +527,7 @@ impl Registry {
     /// which, so a log costs a listing and an upload, plus a batch read and a delete when it
     /// merges (one call in [`metrics::FANOUT`]).
     pub fn log_metric(&self, key: &VersionKey, name: &str, value: Value) -> Result<()> {
-        let _guard = self.storage.lock()?;
+        let _guard = self.lock_version(key)?;
         let now = time::now_timestamp();
         let dir = key.metrics_dir();
         let new_name = metrics::file_name(0, now, rand_u32());
@@ -536,21 +536,40 @@ impl Registry {
             name: name.to_string(),
             value,
         };
+        let single = |row: &Metric| {
+            let file = format!("{dir}/{new_name}");
+            self.storage
+                .write(&[(file, metrics::encode(std::slice::from_ref(row)))])
+        };
         let mut names = self.metric_files(key)?;
         names.push(new_name.clone());
         let Some((level, merging)) = metrics::due_for_merge(&names) else {
-            let file = format!("{dir}/{new_name}");
-            return self.storage.write(&[(file, metrics::encode(&[row]))]);
+            return single(&row);
         };
         let old: Vec<String> = merging
             .iter()
             .filter(|n| **n != new_name)
             .map(|n| format!("{dir}/{n}"))
             .collect();
-        let mut rows = Vec::new();
-        for (rel, bytes) in self.storage.read_files(&old)? {
-            rows.extend(metrics::decode(&bytes, &self.shown(&rel), false)?);
-        }
+        // The merge is housekeeping: if the files to merge cannot be read, the metric is
+        // still logged on its own and a later write tries again.
+        let read = self.storage.read_files(&old).and_then(|files| {
+            let mut rows = Vec::new();
+            for (rel, bytes) in files {
+                rows.extend(metrics::decode(&bytes, &self.shown(&rel), false)?);
+            }
+            Ok(rows)
+        });
+        let mut rows = match read {
+            Ok(rows) => rows,
+            Err(e) => {
+                info_line(&format!(
+                    "metric files of {} not merged: {e}",
+                    self.shown(&dir)
+                ));
+                return single(&row);
+            }
+        };
         let mut batch = Vec::new();
         if merging.contains(&new_name) {
             rows.push(row);
@@ -562,7 +581,14 @@ impl Registry {
         let merged = format!("{dir}/{}", metrics::file_name(level, first, rand_u32()));
         batch.push((merged, metrics::encode(&rows)));
         self.storage.write(&batch)?;
-        self.storage.remove_files(&old)
+        // Readers drop the repeats a merged file and its sources show until these go.
+        if let Err(e) = self.storage.remove_files(&old) {
+            info_line(&format!(
+                "merged metric files of {} not all removed: {e}",
+                self.shown(&dir)
+            ));
+        }
+        Ok(())
     }
 
     fn metric_files(&self, key: &VersionKey) -> Result<Vec<String>> {
@@ -626,8 +652,22 @@ impl Registry {
 
     /// `delete.metrics`: every metric of a version.
     pub fn delete_metrics(&self, key: &VersionKey) -> Result<()> {
-        let _guard = self.storage.lock()?;
-        let (files, _) = self.metric_tree(key)?;
+        let _guard = self.lock_version(key)?;
+        // Listed, not read: a metric file that cannot be read is deleted like the others.
+        let dir = key.metrics_dir();
+        let files: Vec<String> = self
+            .metric_files(key)?
+            .iter()
+            .map(|n| format!("{dir}/{n}"))
+            .collect();
+        if files.is_empty() {
+            return Err(Error::NotFound(format!(
+                "no metric table: no metric was logged for {} {} (looked in {})",
+                key.model,
+                layout::version_name(key.version),
+                self.shown(&dir)
+            )));
+        }
         self.storage.remove_files(&files)?;
         info_line(&format!(
             "deleted the metrics of {}",
@@ -639,7 +679,7 @@ impl Registry {
     /// `delete.metric`: the metrics whose name is like `pattern`; the rest are rewritten as one
     /// file before the old files go.
     pub fn delete_metric(&self, key: &VersionKey, pattern: &str) -> Result<()> {
-        let _guard = self.storage.lock()?;
+        let _guard = self.lock_version(key)?;
         let (old, rows) = self.metric_tree(key)?;
         let level = old
             .iter()

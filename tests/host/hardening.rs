@@ -292,3 +292,37 @@ fn a_version_is_either_keyed_or_single() {
         .unwrap_err();
     assert!(e.contains("holds a keyed model"), "{e}");
 }
+
+#[test]
+fn an_unreadable_metric_file_blocks_neither_logging_nor_deleting() {
+    let r = Reg::new("badmetric");
+    r.set(null(), "m", null());
+    let dir = r
+        .scratch
+        .join("KX_ML_REGISTRY/unnamedExperiments/m/1.0/metrics");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("metric.0.00000000000000000001.00000000"),
+        b"garbage",
+    )
+    .unwrap();
+    let n = mlregistry::registry::metrics::FANOUT + 2;
+    for i in 0..n {
+        let a = [
+            r.folder(),
+            null(),
+            s("m"),
+            null(),
+            sym("x"),
+            Value::long(i as i64),
+        ];
+        r.ok("mlr_log_metric", &a);
+    }
+    let e = r.err(
+        "mlr_get_metric",
+        &[r.folder(), null(), s("m"), null(), null()],
+    );
+    assert!(e.contains("metric.0.00000000000000000001.00000000"), "{e}");
+    r.ok("mlr_delete_metrics", &[r.folder(), null(), s("m"), null()]);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
