@@ -200,7 +200,8 @@ impl Blob {
             "AuthorizationFailure",
             "AuthenticationFailed",
             "AuthorizationResourceTypeMismatch",
-            "403",
+            "RESPONSE 403",
+            ": 403 :",
         ]
         .iter()
         .any(|p| text.contains(p))

@@ -70,8 +70,8 @@ impl Gcs {
             missing_bucket("GCS bucket", &self.bucket, &self.url(""))
         } else if [
             "AccessDeniedException",
-            "403",
-            "401",
+            "403 ",
+            "401 ",
             "Anonymous caller",
             "does not have storage.",
             "Login Required",
@@ -168,7 +168,7 @@ impl Gcs {
         )?;
         if out.success() {
             Ok(Attempt::Read(meta.generation))
-        } else if no_match(&out.text()) || out.text().contains("404") {
+        } else if no_match(&out.text()) || out.text().contains("NotFoundException") {
             Ok(Attempt::Raced)
         } else {
             Err(self.failed("cp", &url, &out))
@@ -476,7 +476,7 @@ fn bucket_missing(text: &str) -> bool {
 
 fn precondition_failed(out: &Output) -> bool {
     let t = out.text();
-    t.contains("PreconditionException") || t.contains("412")
+    t.contains("PreconditionException") || t.contains("412 ")
 }
 
 fn size(p: &Path) -> u64 {
