@@ -6,7 +6,7 @@
 //! so that each [`Storage`] call costs one CLI process (two for a GCS read with its
 //! generation): a batch of files goes up in one recursive upload, a folder comes down in one
 //! recursive download. Folder keys always end in `/`, so `m/1.1/` never touches `m/1.10/`
-//! and `m/` never touches `m2/`. Each vendor module ([`aws`], [`gcp`], [`azure`]) implements
+//! and `m/` never touches `m2/`. Each vendor module (`aws`, `gcp`, `azure`) implements
 //! [`Remote`]: the handful of primitives the mapping needs, with the vendor's preconditions
 //! where it has them.
 //!
