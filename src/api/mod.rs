@@ -15,6 +15,7 @@ pub mod update;
 
 use crate::qdata::{Data, Value, ty};
 use crate::registry::error::{Error, Result};
+use crate::registry::layout::VersionKey;
 use crate::registry::lookup::Query;
 use crate::registry::metrics::Metric;
 use crate::registry::{Registry, info_line, layout, metrics, names, store};
@@ -111,6 +112,15 @@ pub fn experiment_filter(v: &Value) -> Result<Option<String>> {
         ":: or an experiment name as a string or symbol",
     )?;
     Ok(e.filter(|s| !s.is_empty()))
+}
+
+/// The registry and the model version a call's first five arguments (location,
+/// folderPath, experimentName, modelName, version) resolve to.
+pub fn target(a: &[Value]) -> Result<(Registry, VersionKey)> {
+    let q = query(&a[2], &a[3], &a[4])?;
+    let (reg, _) = open(&a[0], &a[1])?;
+    let key = reg.find(&q)?.key();
+    Ok((reg, key))
 }
 
 /// experimentName / modelName / version of a lookup.
@@ -275,9 +285,7 @@ fn get_parameters(a: &[Value]) -> Result<Value> {
 }
 
 fn get_version(a: &[Value]) -> Result<Value> {
-    let q = query(&a[2], &a[3], &a[4])?;
-    let (reg, _) = open(&a[0], &a[1])?;
-    let key = reg.find(&q)?.key();
+    let (reg, key) = target(a)?;
     let bytes = reg.read_required(&key.version_info(), "version information")?;
     crate::qdata::json::from_json(&String::from_utf8_lossy(&bytes)).map_err(|why| Error::Corrupt {
         path: reg.shown_path(&key.version_info()),
@@ -318,17 +326,13 @@ fn delete_model(a: &[Value]) -> Result<Value> {
 
 fn delete_parameters(a: &[Value]) -> Result<Value> {
     let name = param_name("paramFile", &a[5])?;
-    let q = query(&a[2], &a[3], &a[4])?;
-    let (reg, _) = open(&a[0], &a[1])?;
-    let key = reg.find(&q)?.key();
+    let (reg, key) = target(a)?;
     reg.delete_parameters(&key, &name)?;
     Ok(Value::null())
 }
 
 fn delete_metrics(a: &[Value]) -> Result<Value> {
-    let q = query(&a[2], &a[3], &a[4])?;
-    let (reg, _) = open(&a[0], &a[1])?;
-    let key = reg.find(&q)?.key();
+    let (reg, key) = target(a)?;
     reg.delete_metrics(&key)?;
     Ok(Value::null())
 }
@@ -344,9 +348,7 @@ fn delete_metric(a: &[Value]) -> Result<Value> {
             ));
         }
     };
-    let q = query(&a[2], &a[3], &a[4])?;
-    let (reg, _) = open(&a[0], &a[1])?;
-    let key = reg.find(&q)?.key();
+    let (reg, key) = target(a)?;
     reg.delete_metric(&key, &name)?;
     info_line(&format!("deleted metrics like {name:?} of {}", key.dir()));
     Ok(Value::null())
@@ -363,9 +365,7 @@ fn delete_code(a: &[Value]) -> Result<Value> {
             ));
         }
     };
-    let q = query(&a[2], &a[3], &a[4])?;
-    let (reg, _) = open(&a[0], &a[1])?;
-    let key = reg.find(&q)?.key();
+    let (reg, key) = target(a)?;
     reg.delete_code(&key, &file)?;
     Ok(Value::null())
 }

@@ -9,7 +9,7 @@
 //! dictionary `` `error!msg ``.
 
 use super::args::{config, describe, wrong};
-use super::{models, open, query, session};
+use super::{models, session, target};
 use crate::qdata::Value;
 use crate::registry::error::{Error, Result};
 use crate::registry::layout::{VersionKey, version_name};
@@ -205,13 +205,6 @@ pub fn after_set_model(reg: &Registry, stored: &Stored, update: &VersionUpdate) 
 }
 
 /// The registry and version an `update.*` call means.
-fn target(a: &[Value]) -> Result<(Registry, VersionKey)> {
-    let q = query(&a[2], &a[3], &a[4])?;
-    let (reg, _) = open(&a[0], &a[1])?;
-    let key = reg.find(&q)?.key();
-    Ok((reg, key))
-}
-
 /// As [`target`], for the calls that change the one `config/modelInfo.json` of a single
 /// model (as in the original, keyed models are updated through `update.config` only).
 fn single_target(a: &[Value], function: &str) -> Result<(Registry, VersionKey)> {
