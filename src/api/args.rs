@@ -78,10 +78,10 @@ pub fn config(arg: &str, v: &Value) -> Result<Vec<(String, Value)>> {
     if v.is_null() || is_empty_list(v) {
         return Ok(vec![]);
     }
-    if v.is_dict() {
-        if let Some(entries) = v.dict_entries() {
-            return Ok(entries);
-        }
+    if v.is_dict()
+        && let Some(entries) = v.dict_entries()
+    {
+        return Ok(entries);
     }
     Err(wrong(arg, "::, ()!() or a dictionary with symbol keys", v))
 }

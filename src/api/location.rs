@@ -275,10 +275,11 @@ fn resolve_default(default: &Value, real: &Location) -> Result<Location> {
         return Ok(real.clone());
     }
     let entries = default.dict_entries().unwrap_or_default();
-    if let Some((k, v)) = entries.first() {
-        if k == real.vendor.key() && v.as_text().as_deref() == Some(&real.shown()) {
-            return Ok(real.clone());
-        }
+    if let Some((k, v)) = entries.first()
+        && k == real.vendor.key()
+        && v.as_text().as_deref() == Some(&real.shown())
+    {
+        return Ok(real.clone());
     }
     resolve(default, &Value::null(), real)
         .map_err(|e| Error::arg(".ml.registry.location", format!("a valid location ({e})")))
