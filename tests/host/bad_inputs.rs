@@ -239,17 +239,7 @@ fn fixture(tag: &str) -> Reg {
         "mlr_set_parameters",
         &[r.folder(), null(), s("m"), null(), s("p"), Value::long(1)],
     );
-    r.ok(
-        "mlr_log_metric",
-        &[
-            r.folder(),
-            null(),
-            s("m"),
-            null(),
-            sym("acc"),
-            Value::float(0.5),
-        ],
-    );
+    r.log_metric("m", "acc", Value::float(0.5));
     r
 }
 

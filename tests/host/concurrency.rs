@@ -92,10 +92,7 @@ fn concurrent_writers_lose_and_duplicate_nothing() {
         let text = mlregistry::qdata::json::to_json(id);
         assert!(info.contains(&text), "{text} not in {info}");
     }
-    let metrics = r.ok(
-        "mlr_get_metric",
-        &[r.folder(), null(), s("shared"), null(), null()],
-    );
+    let metrics = r.metrics("shared");
     assert_eq!(column(&metrics, "metricName").count(), 1);
 }
 
@@ -137,22 +134,9 @@ fn bytes_of_one_log(history: usize) -> u64 {
     let _ = Location::local(".");
 
     let before = snapshot(&r.scratch.dir);
-    r.ok(
-        "mlr_log_metric",
-        &[
-            r.folder(),
-            null(),
-            s("m"),
-            null(),
-            sym("loss"),
-            Value::float(0.5),
-        ],
-    );
+    r.log_metric("m", "loss", Value::float(0.5));
     let after = snapshot(&r.scratch.dir);
-    let t = r.ok(
-        "mlr_get_metric",
-        &[r.folder(), null(), s("m"), null(), null()],
-    );
+    let t = r.metrics("m");
     assert_eq!(column(&t, "metricName").count(), history + 1);
     after
         .iter()
@@ -180,27 +164,14 @@ fn full_levels_of_metric_files_are_merged_by_a_later_write() {
     r.set(null(), "m", null());
     let n = mlregistry::registry::metrics::FANOUT + 5;
     for i in 0..n {
-        r.ok(
-            "mlr_log_metric",
-            &[
-                r.folder(),
-                null(),
-                s("m"),
-                null(),
-                sym("step"),
-                Value::long(i as i64),
-            ],
-        );
+        r.log_metric("m", "step", Value::long(i as i64));
     }
     let dir = r
         .scratch
         .join("KX_ML_REGISTRY/unnamedExperiments/m/1.0/metrics");
     let files = std::fs::read_dir(&dir).unwrap().count();
     assert_eq!(files, 6, "one merged file plus five new ones");
-    let t = r.ok(
-        "mlr_get_metric",
-        &[r.folder(), null(), s("m"), null(), null()],
-    );
+    let t = r.metrics("m");
     let values: Vec<i64> = column(&t, "metricValue")
         .items()
         .iter()

@@ -20,21 +20,8 @@ fn a_metric_name_with_a_control_character_is_refused() {
         ],
     );
     assert!(e.starts_with("metricName:"), "{e}");
-    r.ok(
-        "mlr_log_metric",
-        &[
-            r.folder(),
-            null(),
-            s("m"),
-            null(),
-            sym("ok"),
-            Value::long(1),
-        ],
-    );
-    let t = r.ok(
-        "mlr_get_metric",
-        &[r.folder(), null(), s("m"), null(), null()],
-    );
+    r.log_metric("m", "ok", Value::long(1));
+    let t = r.metrics("m");
     assert_eq!(column(&t, "metricName"), Value::symbols(&["ok"]));
 }
 
@@ -107,10 +94,7 @@ fn keyed_model_keys_cannot_shadow_the_info_file() {
 fn get_metric_refuses_a_number_as_its_filter() {
     let r = Reg::new("metricparam");
     r.set(null(), "m", null());
-    r.ok(
-        "mlr_log_metric",
-        &[r.folder(), null(), s("m"), null(), sym("a"), Value::long(1)],
-    );
+    r.log_metric("m", "a", Value::long(1));
     let e = r.err(
         "mlr_get_metric",
         &[r.folder(), null(), s("m"), null(), Value::long(3)],
@@ -224,17 +208,7 @@ fn model_and_sub_experiment_folders_never_coincide() {
 fn readers_during_metric_merges_see_each_metric_once() {
     let r = Reg::new("readmerge");
     r.set(null(), "m", null());
-    r.ok(
-        "mlr_log_metric",
-        &[
-            r.folder(),
-            null(),
-            s("m"),
-            null(),
-            sym("step"),
-            Value::long(0),
-        ],
-    );
+    r.log_metric("m", "step", Value::long(0));
     let dir = r.scratch.path();
     let writer = {
         let dir = dir.clone();
@@ -256,10 +230,7 @@ fn readers_during_metric_merges_see_each_metric_once() {
     };
     let mut reads = 0;
     while !writer.is_finished() && reads < 2000 {
-        let t = r.ok(
-            "mlr_get_metric",
-            &[r.folder(), null(), s("m"), null(), null()],
-        );
+        let t = r.metrics("m");
         let steps: Vec<i64> = column(&t, "metricValue")
             .items()
             .iter()

@@ -86,17 +86,9 @@ fn a_model_store_written_by_libe_b9_is_read() {
     let r = Reg::new("b9");
     r.new_registry();
     let table = Value::Table {
-        columns: [
-            "registrationTime",
-            "experimentName",
-            "modelName",
-            "uniqueID",
-            "modelType",
-            "version",
-            "description",
-        ]
-        .map(String::from)
-        .to_vec(),
+        columns: mlregistry::registry::store::COLUMNS
+            .map(String::from)
+            .to_vec(),
         data: vec![
             Value::vector(ty::TIMESTAMP, Data::Long(vec![1_000])),
             Value::List(vec![s("undefined")]),
@@ -452,21 +444,8 @@ fn a_legacy_metric_table_is_read_without_its_placeholder() {
         .join("KX_ML_REGISTRY/unnamedExperiments/m/1.0/metrics");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("metric"), file::from_payload(&ipc[8..])).unwrap();
-    r.ok(
-        "mlr_log_metric",
-        &[
-            r.folder(),
-            null(),
-            s("m"),
-            null(),
-            sym("new"),
-            Value::long(1),
-        ],
-    );
-    let t = r.ok(
-        "mlr_get_metric",
-        &[r.folder(), null(), s("m"), null(), null()],
-    );
+    r.log_metric("m", "new", Value::long(1));
+    let t = r.metrics("m");
     assert_eq!(column(&t, "metricName"), Value::symbols(&["old", "new"]));
 }
 
@@ -485,10 +464,7 @@ fn delete_metric_removes_matching_names_only() {
         "mlr_delete_metric",
         &[r.folder(), null(), s("m"), null(), s("acc*")],
     );
-    let t = r.ok(
-        "mlr_get_metric",
-        &[r.folder(), null(), s("m"), null(), null()],
-    );
+    let t = r.metrics("m");
     assert_eq!(column(&t, "metricName"), Value::symbols(&["loss"]));
     r.ok("mlr_delete_metrics", &[r.folder(), null(), s("m"), null()]);
     let e = r.err(

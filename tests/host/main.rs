@@ -152,6 +152,20 @@ impl Reg {
         Ok(r.get("result").unwrap())
     }
 
+    /// log.metric on the highest version of `model`.
+    pub fn log_metric(&self, model: &str, name: &str, value: Value) {
+        let a = [self.folder(), null(), s(model), null(), sym(name), value];
+        self.ok("mlr_log_metric", &a);
+    }
+
+    /// Every metric of the highest version of `model`.
+    pub fn metrics(&self, model: &str) -> Value {
+        self.ok(
+            "mlr_get_metric",
+            &[self.folder(), null(), s(model), null(), null()],
+        )
+    }
+
     pub fn store(&self) -> Value {
         self.ok("mlr_get_model_store", &[self.folder(), null()])
             .get("result")
