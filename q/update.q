@@ -25,29 +25,18 @@
 / @return {string} the model type
 .ml.registry.i.typeText:{[t]$[-11h=type t;string t;(),t]}
 
-/ @overview Input for a q model as the original's prediction wrapper shapes it: lists and
-/ atoms unchanged; tables become their columns and dictionaries their values, as rows
-/ unless axis
-/ @param x {any} the input
-/ @param axis {boolean} 1b keeps columns, 0b turns them into rows
-/ @return {any} the model's input
-.ml.registry.i.shape:{[x;axis]
-  if[20h>=type x;:x];
-  x:$[98h=type x;value flip x;99h=type x;value x;'"mlregistry: input type not supported"];
-  $[axis;x;flip x]}
-
 / @overview A model's prediction function, wrapped as the original wraps it; Python
 / models go through the bridge's .ml.registry.i.py.predictor when one is loaded
 / @param t {string} the model type
 / @param model {fn|dict|foreign} the model
-/ @param axis {boolean} see .ml.registry.i.shape
+/ @param axis {boolean} 1b keeps columns, 0b turns them into rows (.ml.registry.i.input)
 / @return {fn} unary prediction function
 .ml.registry.i.predictor:{[t;model;axis]
   if[not t~(),"q";
     p:@[value;`.ml.registry.i.py.predictor;0b];
     if[0b~p;'"mlregistry: monitoring a ",t," model needs a Python bridge (PyKX or embedPy)"];
     :p[t;model;axis]];
-  {[f;axis;x]f .ml.registry.i.shape[x;axis]}[$[99h=type model;model`predict;model];axis]}
+  {[f;axis;x]f .ml.registry.i.input["q";axis;x]}[$[99h=type model;model`predict;model];axis]}
 
 / @overview Seconds each of 30 single-row calls of f takes (rows repeat when fewer)
 / @param f {fn} applied to one row
