@@ -117,10 +117,14 @@ fn bad(vendor: Vendor, arg: &str, text: &str) -> Error {
 }
 
 fn split_bucket(rest: &str) -> Option<(String, String)> {
-    let rest = rest.trim_end_matches('/');
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let prefix = prefix.trim_matches('/');
-    if bucket.is_empty() || prefix.split('/').any(|s| s == "..") || prefix.contains("//") {
+    let bad = |c: char| c.is_control() || c.is_whitespace();
+    if bucket.is_empty()
+        || bucket.contains(bad)
+        || prefix.contains(bad)
+        || (!prefix.is_empty() && prefix.split('/').any(|s| s.is_empty() || s == ".."))
+    {
         return None;
     }
     Some((bucket.to_string(), prefix.to_string()))
@@ -129,6 +133,15 @@ fn split_bucket(rest: &str) -> Option<(String, String)> {
 /// Parses a cloud location for `vendor`; `arg` names the argument in errors.
 pub fn parse_vendor(vendor: Vendor, text: &str, arg: &str) -> Result<Location> {
     let text = text.trim();
+    // URL schemes are case-insensitive: `S3://b` is `s3://b`.
+    let lowered;
+    let text = match text.split_once("://") {
+        Some((scheme, rest)) if vendor != Vendor::Local => {
+            lowered = format!("{}://{rest}", scheme.to_ascii_lowercase());
+            lowered.as_str()
+        }
+        _ => text,
+    };
     let mut loc = Location::local(text);
     loc.vendor = vendor;
     match vendor {
@@ -211,6 +224,7 @@ pub fn parse_cloud(vendor: Vendor, text: &str) -> Result<Location> {
 
 /// The vendor a folderPath string names by its form; other strings are local folders.
 pub fn vendor_of(text: &str) -> Vendor {
+    let text = text.to_ascii_lowercase();
     if text.starts_with("s3://") {
         Vendor::Aws
     } else if text.starts_with("gs://") {
@@ -364,5 +378,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn odd_cloud_forms_are_refused_and_schemes_ignore_case() {
+        for bad in [
+            "s3://b//x",
+            "s3://b/x//",
+            "s3://b/x\ny",
+            "s3:// /x",
+            "gs://b/a b",
+        ] {
+            let v = vendor_of(bad);
+            assert!(parse_vendor(v, bad, "folderPath").is_err(), "{bad:?}");
+        }
+        assert_eq!(vendor_of("S3://b/x"), Vendor::Aws);
+        assert_eq!(
+            parse_vendor(Vendor::Aws, "S3://b/x", "f").unwrap().bucket,
+            "b"
+        );
+        assert_eq!(
+            parse_vendor(Vendor::Aws, "s3://b/x/", "f").unwrap().prefix,
+            "x"
+        );
     }
 }

@@ -77,35 +77,44 @@ pub struct Limits {
     pub rate: f64,
 }
 
-fn positive(var: &str, default: f64, unit: &str) -> Result<f64> {
+fn positive(var: &str, default: f64, unit: &str, (min, max): (f64, f64)) -> Result<f64> {
     match std::env::var(var) {
         Err(_) => Ok(default),
         Ok(t) if t.trim().is_empty() => Ok(default),
         Ok(t) => match t.trim().parse::<f64>() {
-            Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+            Ok(v) if v > 0.0 && v >= min && v <= max => Ok(v),
             _ => Err(Error::arg(
                 var,
-                format!("a positive number of {unit}; got {t:?}"),
+                format!("a positive number of {unit} from {min} to {max}; got {t:?}"),
             )),
         },
     }
 }
 
+/// The longest any one CLI process may run, whatever it moves: a week.
+const MAX_DEADLINE_SECS: f64 = 7.0 * 86_400.0;
+
 impl Limits {
     /// The limits set by `MLREGISTRY_CLI_TIMEOUT` and `MLREGISTRY_CLI_MIN_RATE`.
     pub fn from_env() -> Result<Limits> {
         Ok(Limits {
-            base: positive("MLREGISTRY_CLI_TIMEOUT", DEFAULT_BASE_SECS, "seconds")?,
+            base: positive(
+                "MLREGISTRY_CLI_TIMEOUT",
+                DEFAULT_BASE_SECS,
+                "seconds",
+                (0.0, 86_400.0),
+            )?,
             rate: positive(
                 "MLREGISTRY_CLI_MIN_RATE",
                 DEFAULT_MIN_RATE,
                 "bytes per second",
+                (1.0, 1e12),
             )?,
         })
     }
 
     fn allowed(&self, bytes: u64) -> Duration {
-        Duration::from_secs_f64(self.base + bytes as f64 / self.rate)
+        Duration::from_secs_f64((self.base + bytes as f64 / self.rate).min(MAX_DEADLINE_SECS))
     }
 }
 

@@ -353,6 +353,9 @@ fn private_dir(p: &Path) -> Result<()> {
         .map_err(|e| Error::io("create the cache folder", p.display(), e))
 }
 
+/// The name prefix of each process's folder in the cache (`mlregistry-proc-<pid>`).
+const PROCESS_DIR: &str = "mlregistry-proc-";
+
 /// The cache root, as documented in the README.
 pub fn cache_root() -> PathBuf {
     match std::env::var_os("MLREGISTRY_CACHE").filter(|v| !v.is_empty()) {
@@ -374,7 +377,7 @@ fn fnv(text: &str) -> u64 {
 impl Cache {
     fn new() -> Result<Cache> {
         let root = cache_root();
-        let mine = root.join(std::process::id().to_string());
+        let mine = root.join(format!("{PROCESS_DIR}{}", std::process::id()));
         private_dir(&mine)?;
         Ok(Cache { mine })
     }
@@ -418,7 +421,9 @@ impl Cache {
         };
         for e in entries.flatten().take(256) {
             let name = e.file_name().to_string_lossy().into_owned();
-            let Ok(pid) = name.parse::<u32>() else {
+            // Only folders this library made: a user's own folders in a shared
+            // MLREGISTRY_CACHE are never touched.
+            let Some(Ok(pid)) = name.strip_prefix(PROCESS_DIR).map(str::parse::<u32>) else {
                 continue;
             };
             if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
@@ -444,5 +449,22 @@ mod tests {
     fn location_hashes_are_stable_and_distinct() {
         assert_eq!(fnv("s3://a"), fnv("s3://a"));
         assert_ne!(fnv("s3://a/p"), fnv("s3://a/p2"));
+    }
+
+    #[test]
+    fn the_cache_sweep_removes_only_its_own_dead_folders() {
+        let root = std::env::temp_dir().join(format!("mlr-sweep-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let user = root.join("2024");
+        let dead = root.join(format!("{PROCESS_DIR}4294967294"));
+        fs::create_dir_all(&user).unwrap();
+        fs::create_dir_all(&dead).unwrap();
+        let cache = Cache {
+            mine: root.join(format!("{PROCESS_DIR}{}", std::process::id())),
+        };
+        cache.sweep();
+        assert!(user.exists(), "a user's folder was removed");
+        assert!(!dead.exists(), "a dead process's folder was kept");
+        let _ = fs::remove_dir_all(&root);
     }
 }
